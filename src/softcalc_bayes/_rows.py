@@ -1,0 +1,306 @@
+"""Build conditional tables from default rows and cited overrides.
+
+Rules (``networks/FORMAT.md``): a node has a ``default`` row and ``rows`` whose
+``when`` binds some parents; each parent configuration takes the matching row that
+binds the most parents. ``remainder`` is a state taking the complement of the listed
+states, or ``proportional`` (unlisted states share the complement in the proportions
+of the default row). Every entry carries provenance.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ._validation import unknown_message
+from .exceptions import NetworkSpecError
+
+BASES = ("stated_number", "verbal_term", "clinical_inference", "assumption")
+_NEEDS_REASON = ("clinical_inference", "assumption")
+_PROV_KEYS = ("source", "locator", "basis", "reason", "strength")
+_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one number comes from."""
+
+    source: str | None
+    locator: str | None
+    basis: str
+    reason: str | None
+    strength: float
+
+
+@dataclass(frozen=True)
+class ProvenanceContext:
+    """What entry resolution needs: sources, the verbal scale, and where we are."""
+
+    sources: Mapping[str, Any]
+    scale: Mapping[str, float]
+    default_strength: Mapping[str, float]
+    file: str = ""
+    node: str = ""
+
+    def at(self, file: str, node: str) -> ProvenanceContext:
+        return replace(self, file=file, node=node)
+
+    def fail(self, where: str, problem: str) -> NetworkSpecError:
+        return NetworkSpecError(f"{self.file}: {self.node}, {where}: {problem}")
+
+
+def _provenance(keys: Mapping[str, Any], ctx: ProvenanceContext, where: str) -> Provenance:
+    basis = keys.get("basis")
+    if basis not in BASES:
+        raise ctx.fail(where, unknown_message("basis", basis, BASES))
+    source = keys.get("source")
+    if source is None and basis != "assumption":
+        raise ctx.fail(where, f"basis {basis!r} needs a 'source' (only an assumption may have none)")
+    if source is not None and source not in ctx.sources:
+        raise ctx.fail(where, unknown_message("source id", source, ctx.sources))
+    locator = keys.get("locator")
+    if source is not None and not locator:
+        raise ctx.fail(where, f"source {source!r} needs a 'locator' (section, table or paraphrase)")
+    reason = keys.get("reason")
+    if basis in _NEEDS_REASON and not (isinstance(reason, str) and reason.strip()):
+        raise ctx.fail(where, f"basis {basis!r} needs a 'reason'")
+    strength = keys.get("strength", ctx.default_strength.get(str(basis), 2.0))
+    if isinstance(strength, bool) or not isinstance(strength, int | float) or strength <= 0:
+        raise ctx.fail(where, f"strength must be a positive number, got {strength!r}")
+    return Provenance(
+        source=None if source is None else str(source),
+        locator=None if locator is None else " ".join(str(locator).split()),
+        basis=str(basis),
+        reason=None if reason is None else " ".join(str(reason).split()),
+        strength=float(strength),
+    )
+
+
+def _row_keys(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in _PROV_KEYS if k in row}
+
+
+def _entry(
+    value: Any, row_keys: Mapping[str, Any], ctx: ProvenanceContext, where: str
+) -> tuple[float, Provenance]:
+    """Resolve one entry (number, verbal term, or mapping with own provenance)."""
+    keys = dict(row_keys)
+    if isinstance(value, dict):
+        keys.update(_row_keys(value))
+        if "value" not in value:
+            raise ctx.fail(where, "an entry given as a mapping needs a 'value'")
+        value = value["value"]
+    prov = _provenance(keys, ctx, where)
+    if isinstance(value, str):
+        if value not in ctx.scale:
+            raise ctx.fail(where, unknown_message("verbal term", value, ctx.scale))
+        return ctx.scale[value], prov
+    if prov.basis == "verbal_term":
+        raise ctx.fail(where, f"basis 'verbal_term' needs a verbal term as value, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ctx.fail(where, f"probability must be a number or a verbal term, got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ctx.fail(where, f"probability {float(value)!r} is outside [0, 1]")
+    return float(value), prov
+
+
+def _listed(
+    probs: Any, states: Sequence[str], row_keys: Mapping[str, Any], ctx: ProvenanceContext, where: str
+) -> dict[str, tuple[float, Provenance]]:
+    if not isinstance(probs, dict) or not probs:
+        raise ctx.fail(where, "'probs' must be a non-empty mapping state -> probability")
+    out: dict[str, tuple[float, Provenance]] = {}
+    for state, value in probs.items():
+        if not isinstance(state, str) or state not in states:
+            hint = " (quote 'yes'/'no': unquoted they are booleans)" if isinstance(state, bool) else ""
+            raise ctx.fail(where, unknown_message("state", state, states) + hint)
+        out[state] = _entry(value, row_keys, ctx, f"{where}, state {state!r}")
+    return out
+
+
+def _complete(
+    listed: Mapping[str, tuple[float, Provenance]],
+    states: Sequence[str],
+    remainder: str,
+    row_prov: Provenance,
+    default: tuple[np.ndarray, tuple[Provenance, ...]] | None,
+    ctx: ProvenanceContext,
+    where: str,
+) -> tuple[np.ndarray, list[Provenance], list[bool]]:
+    """Fill a row to sum to 1 with the declared remainder rule."""
+    values = np.zeros(len(states))
+    prov: list[Provenance] = [row_prov] * len(states)
+    from_default = [False] * len(states)
+    for state, (value, p) in listed.items():
+        i = states.index(state)
+        values[i], prov[i] = value, p
+    total = float(sum(v for v, _ in listed.values()))
+    if total > 1.0 + _TOL:
+        raise ctx.fail(where, f"probabilities sum to {total:.6g}, more than 1")
+    rest = max(0.0, 1.0 - total)
+    unlisted = [i for i, s in enumerate(states) if s not in listed]
+    if remainder != "proportional":
+        if remainder in listed:
+            raise ctx.fail(where, f"the remainder state {remainder!r} is computed; do not list it")
+        for i in unlisted:
+            if states[i] == remainder:
+                continue
+            if default is None:  # the default row itself: an unlisted state is 0
+                continue
+            values[i], prov[i], from_default[i] = default[0][i], default[1][i], True
+            total += float(default[0][i])
+        if total > 1.0 + _TOL:
+            raise ctx.fail(where, f"probabilities sum to {total:.6g} with the default values of unlisted states, more than 1")
+        values[states.index(remainder)] = max(0.0, 1.0 - total)
+        return values, prov, from_default
+    if not unlisted:
+        if abs(total - 1.0) > _TOL:
+            raise ctx.fail(where, f"probabilities sum to {total:.6g}; they must sum to 1")
+        return values, prov, from_default
+    if default is None:
+        raise ctx.fail(where, "with remainder 'proportional' the default row must list every state")
+    shape = default[0][unlisted]
+    if shape.sum() <= 0:
+        if rest > _TOL:
+            raise ctx.fail(where, "the complement has nowhere to go: the default row gives the unlisted states 0")
+        shape = np.ones(len(unlisted))
+    values[unlisted] = rest * shape / shape.sum()
+    for i in unlisted:
+        prov[i], from_default[i] = default[1][i], True
+    return values, prov, from_default
+
+
+def _row_provenance(
+    row: Mapping[str, Any], listed: Mapping[str, tuple[float, Provenance]], ctx: ProvenanceContext, where: str
+) -> Provenance:
+    keys = _row_keys(row)
+    if "basis" in keys:
+        return _provenance(keys, ctx, where)
+    if len(listed) == 1:
+        return next(iter(listed.values()))[1]
+    raise ctx.fail(where, "a row listing several entries needs row-level provenance (basis, source, ...)")
+
+
+def _matches(
+    when: Any, parents: Mapping[str, tuple[str, ...]], ctx: ProvenanceContext, where: str
+) -> dict[str, set[str]]:
+    if not isinstance(when, dict) or not when:
+        raise ctx.fail(where, "'when' must map parent names to a state or a list of states")
+    bound: dict[str, set[str]] = {}
+    for parent, value in when.items():
+        if parent not in parents:
+            raise ctx.fail(where, unknown_message("parent", parent, parents))
+        wanted = value if isinstance(value, list) else [value]
+        for state in wanted:
+            if state not in parents[parent]:
+                raise ctx.fail(where, f"parent {parent!r}: " + unknown_message("state", state, parents[parent]))
+        bound[parent] = set(wanted)
+    return bound
+
+
+def resolve_table(
+    data: Mapping[str, Any],
+    states: tuple[str, ...],
+    parents: Mapping[str, tuple[str, ...]],
+    ctx: ProvenanceContext,
+) -> tuple[np.ndarray, tuple[tuple[Provenance, ...], ...], np.ndarray]:
+    """Build a node's table ``(n_configs, n_states)``, provenance and is-default mask."""
+    remainder = data.get("remainder")
+    if remainder != "proportional" and remainder not in states:
+        raise ctx.fail("remainder", unknown_message("state", remainder, [*states, "proportional"]))
+    default_doc = data.get("default")
+    if not isinstance(default_doc, dict):
+        raise ctx.fail("default", "missing 'default' row")
+    listed = _listed(default_doc.get("probs"), states, _row_keys(default_doc), ctx, "default row")
+    default_prov = _row_provenance(default_doc, listed, ctx, "default row")
+    if remainder == "proportional" and len(listed) != len(states):
+        missing = [s for s in states if s not in listed]
+        raise ctx.fail("default row", f"with remainder 'proportional' the default row must list every state; missing: {missing}")
+    dvals, dprov, _ = _complete(listed, states, str(remainder), default_prov, None, ctx, "default row")
+    default = (dvals, tuple(dprov))
+
+    names = list(parents)
+    configs = list(itertools.product(*(parents[p] for p in names)))
+    best: list[tuple[int, int] | None] = [None] * len(configs)  # (specificity, row index)
+    resolved: list[tuple[np.ndarray, list[Provenance], list[bool]]] = []
+    rows = data.get("rows") or []
+    if not isinstance(rows, list):
+        raise ctx.fail("rows", "'rows' must be a list")
+    for r, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ctx.fail(f"row {r}", "a row must be a mapping")
+        where = f"row {r} (when {row.get('when')})"
+        bound = _matches(row.get("when"), parents, ctx, where)
+        listed = _listed(row.get("probs"), states, _row_keys(row), ctx, where)
+        row_prov = _row_provenance(row, listed, ctx, where)
+        resolved.append(_complete(listed, states, str(remainder), row_prov, default, ctx, where))
+        for c, config in enumerate(configs):
+            if all(config[names.index(p)] in s for p, s in bound.items()):
+                current = best[c]
+                if current is None or len(bound) > current[0]:
+                    best[c] = (len(bound), r)
+                elif len(bound) == current[0]:
+                    raise ctx.fail(
+                        where,
+                        f"parent configuration {dict(zip(names, config, strict=True))} is also "
+                        f"matched by row {current[1]} with the same specificity",
+                    )
+    cpt = np.empty((len(configs), len(states)))
+    prov_rows: list[tuple[Provenance, ...]] = []
+    is_default = np.zeros((len(configs), len(states)), dtype=bool)
+    for c, choice in enumerate(best):
+        if choice is None:
+            cpt[c], is_default[c] = dvals, True
+            prov_rows.append(default[1])
+        else:
+            values, prov, from_default = resolved[choice[1]]
+            cpt[c], is_default[c] = values, from_default
+            prov_rows.append(tuple(prov))
+    return cpt, tuple(prov_rows), is_default
+
+
+def resolve_prior(
+    entry: Mapping[str, Any], states: tuple[str, ...], ctx: ProvenanceContext
+) -> tuple[np.ndarray, tuple[Provenance, ...]]:
+    """Resolve a profile: rows of weights (``scale: relative``) or probabilities."""
+    scale = entry.get("scale", "absolute")
+    if scale not in ("absolute", "relative"):
+        raise ctx.fail("scale", unknown_message("scale", scale, ["absolute", "relative"]))
+    rows = entry.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise ctx.fail("rows", "a profile needs a non-empty list of 'rows'")
+    values = np.full(len(states), np.nan)
+    prov: list[Provenance | None] = [None] * len(states)
+    for r, row in enumerate(rows):
+        where = f"row {r}"
+        if not isinstance(row, dict) or not isinstance(row.get("probs"), dict):
+            raise ctx.fail(where, "each row needs 'probs' mapping diagnosis -> weight")
+        keys = _row_keys(row)
+        for state, value in row["probs"].items():
+            if state not in states:
+                raise ctx.fail(where, unknown_message("diagnosis", state, states))
+            i = states.index(state)
+            if prov[i] is not None:
+                raise ctx.fail(where, f"diagnosis {state!r} is given a weight twice")
+            here = f"{where}, diagnosis {state!r}"
+            if scale == "relative":
+                raw = value.get("value") if isinstance(value, dict) else value
+                own = {**keys, **(_row_keys(value) if isinstance(value, dict) else {})}
+                if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+                    raise ctx.fail(here, f"a relative weight must be a positive number, got {raw!r}")
+                values[i], prov[i] = float(raw), _provenance(own, ctx, here)
+            else:
+                values[i], prov[i] = _entry(value, keys, ctx, here)
+    missing = [s for s, p in zip(states, prov, strict=True) if p is None]
+    if missing:
+        raise ctx.fail("rows", f"no weight for diagnoses: {', '.join(missing)}")
+    total = float(values.sum())
+    if scale == "relative":
+        values = values / total
+    elif abs(total - 1.0) > _TOL:
+        raise ctx.fail("rows", f"probabilities sum to {total:.6g}; they must sum to 1 (or use scale: relative)")
+    return values, tuple(p for p in prov if p is not None)

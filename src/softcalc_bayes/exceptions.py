@@ -1,0 +1,25 @@
+"""Exceptions raised by softcalc-bayes.
+
+Every error the library raises on bad input subclasses a builtin, so callers can
+catch ``ValueError`` without importing this module.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EngineError", "EvidenceError", "NetworkSpecError", "SoftcalcError"]
+
+
+class SoftcalcError(Exception):
+    """Base class of every softcalc-bayes error."""
+
+
+class NetworkSpecError(SoftcalcError, ValueError):
+    """A network file is invalid; the message names the file, node, row and problem."""
+
+
+class EvidenceError(SoftcalcError, ValueError):
+    """Evidence (or a query argument) is invalid or has probability zero."""
+
+
+class EngineError(SoftcalcError, RuntimeError):
+    """The compiled engine cannot handle a network (e.g. a component is too large)."""
