@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pgmpy.factors.discrete import TabularCPD
 from pgmpy.models import DiscreteBayesianNetwork
 
+from .engine import NodeLike
 from .exceptions import NetworkSpecError
 from .spec import NetworkSpec
 
-__all__ = ["build_pgmpy_model"]
+__all__ = ["build_pgmpy_model", "pgmpy_model_from_nodes"]
+
+
+def pgmpy_model_from_nodes(nodes: Sequence[NodeLike]) -> Any:
+    """A checked pgmpy ``DiscreteBayesianNetwork`` from nodes with tables.
+
+    ``cpt`` rows are parent configurations in C order, which is pgmpy's column order.
+    """
+    states = {n.name: list(n.states) for n in nodes}
+    model = DiscreteBayesianNetwork()
+    model.add_nodes_from(states)
+    model.add_edges_from((p, n.name) for n in nodes for p in n.parents)
+    cpds = []
+    for node in nodes:
+        cpds.append(
+            TabularCPD(
+                variable=node.name,
+                variable_card=len(node.states),
+                values=node.cpt.T,
+                evidence=list(node.parents) or None,
+                evidence_card=[len(states[p]) for p in node.parents] or None,
+                state_names={node.name: states[node.name], **{p: states[p] for p in node.parents}},
+            )
+        )
+    model.add_cpds(*cpds)
+    try:
+        model.check_model()
+    except ValueError as exc:  # pragma: no cover - the spec validator catches these first
+        raise NetworkSpecError(f"pgmpy rejected the network: {exc}") from exc
+    return model
 
 
 def build_pgmpy_model(spec: NetworkSpec) -> Any:
@@ -23,26 +54,4 @@ def build_pgmpy_model(spec: NetworkSpec) -> Any:
     >>> model.check_model()
     True
     """
-    model = DiscreteBayesianNetwork()
-    model.add_nodes_from(spec.nodes)
-    model.add_edges_from((p, name) for name, node in spec.nodes.items() for p in node.parents)
-    cpds = []
-    for name, node in spec.nodes.items():
-        state_names = {name: list(node.states)}
-        state_names.update({p: list(spec.nodes[p].states) for p in node.parents})
-        cpds.append(
-            TabularCPD(
-                variable=name,
-                variable_card=len(node.states),
-                values=node.cpt.T,
-                evidence=list(node.parents) or None,
-                evidence_card=[len(spec.nodes[p].states) for p in node.parents] or None,
-                state_names=state_names,
-            )
-        )
-    model.add_cpds(*cpds)
-    try:
-        model.check_model()
-    except ValueError as exc:  # pragma: no cover - the spec validator catches these first
-        raise NetworkSpecError(f"pgmpy rejected the network {spec.name!r}: {exc}") from exc
-    return model
+    return pgmpy_model_from_nodes(list(spec.nodes.values()))

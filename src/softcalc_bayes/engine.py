@@ -179,7 +179,8 @@ class CompiledEngine:
         self.log_base = self.log_prior + np.sum([lt[0] for lt in logs], axis=0)
         deltas = []
         for lt in logs:
-            d = lt - lt[0]
+            with np.errstate(invalid="ignore"):
+                d = lt - lt[0]
             d[:, ~np.isfinite(lt[0])] = 0.0  # base is already -inf there
             deltas.append(d)
         self.delta = np.concatenate(deltas, axis=0) if deltas else np.zeros((0, n_t))
@@ -216,23 +217,29 @@ class CompiledEngine:
         return np.asarray(table, dtype=float)
 
     # ------------------------------------------------------------------ queries
-    def _flat(self, evidence: Mapping[str, int]) -> tuple[list[int], dict[int, int]]:
+    def _flat(self, evidence: Mapping[str, int]) -> tuple[list[int], dict[int, int], np.ndarray]:
+        """Table rows touched by ``evidence``, per-component local codes, and the base."""
         local: dict[int, int] = {}
+        base = self.log_base
         for name, state in evidence.items():
             v = self.index[name]
+            if v == self.pivot:  # evidence on the pivot: an indicator in log space
+                base = np.full_like(base, -np.inf)
+                base[state] = self.log_base[state]
+                continue
             c = int(self.component_of[v])
             local[c] = local.get(c, 0) + (state + 1) * int(self.stride_of[v])
-        return [self.components[c].offset + i for c, i in local.items()], local
+        return [self.components[c].offset + i for c, i in local.items()], local, base
 
     def log_joint(self, evidence: Mapping[str, int]) -> np.ndarray:
         """``log P(pivot = t, evidence)`` for every pivot state ``t``.
 
-        ``evidence`` maps node names to state indices; the pivot must not be in it.
+        ``evidence`` maps node names to state indices.
         """
-        flat, _ = self._flat(evidence)
+        flat, _, base = self._flat(evidence)
         if not flat:
-            return self.log_base.copy()
-        return self.log_base + self.delta[flat].sum(axis=0)
+            return base.copy()
+        return base + self.delta[flat].sum(axis=0)
 
     def posterior(self, evidence: Mapping[str, int], target: str | None = None) -> np.ndarray:
         """Posterior of ``target`` (default: the pivot) given ``evidence`` (state indices).
@@ -246,10 +253,10 @@ class CompiledEngine:
             return _normalise(self.log_joint(evidence))
         x = self.index[target]
         c = int(self.component_of[x])
-        flat, local = self._flat(evidence)
+        flat, local, base = self._flat(evidence)
         comp = self.components[c]
         rest = [i for i in flat if not comp.offset <= i < comp.offset + comp.size]
-        logp = self.log_base + (self.delta[rest].sum(axis=0) if rest else 0.0)
+        logp = base + (self.delta[rest].sum(axis=0) if rest else 0.0)
         codes = comp.offset + local.get(c, 0) + np.arange(1, int(self.cards[x]) + 1) * int(self.stride_of[x])
         joint = logp[None, :] + self.delta[codes]
         return _normalise(_logsumexp(joint, axis=1))
@@ -281,10 +288,15 @@ class CompiledEngine:
             (np.ones(rows.size), (rows, flat[rows, cols])), shape=(n, self.delta.shape[0])
         )
         logp = self.log_base + np.asarray(mat @ self.delta)
+        pivot_codes = codes[:, self.pivot]
+        if pivot_codes.any():  # evidence on the pivot: keep only the observed state
+            seen = pivot_codes > 0
+            keep = np.zeros((int(seen.sum()), logp.shape[1]), dtype=bool)
+            keep[np.arange(keep.shape[0]), pivot_codes[seen] - 1] = True
+            logp[seen] = np.where(keep, logp[seen], -np.inf)
         if skip is None:
             out = _normalise_rows(logp)
         else:
-            comp = self.components[skip]
             steps = np.arange(1, int(self.cards[x]) + 1) * int(self.stride_of[x])
             out = np.empty((n, int(self.cards[x])))
             for lo in range(0, n, 4096):
@@ -292,7 +304,6 @@ class CompiledEngine:
                 idx = flat[lo:hi, skip][:, None] + steps[None, :]
                 joint = logp[lo:hi, None, :] + self.delta[idx]
                 out[lo:hi] = _logsumexp(joint, axis=2)
-            _ = comp
             out = _normalise_rows(out)
         return out
 

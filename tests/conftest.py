@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from softcalc_bayes import Network, load_network
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_VOCABULARY = ROOT.parent / "shared" / "spec" / "vocabulary.yaml"
+VENDORED_VOCABULARY = Path(__file__).parent / "data" / "vocabulary.yaml"
+
+
+@pytest.fixture(scope="session")
+def net() -> Network:
+    return load_network()
+
+
+@pytest.fixture(scope="session")
+def vocabulary() -> dict[str, Any]:
+    """The required vocabulary: the shared file when present (CI), else the vendored copy."""
+    path = SHARED_VOCABULARY if SHARED_VOCABULARY.exists() else VENDORED_VOCABULARY
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = yaml.safe_load(handle)
+    return data
+
+
+TINY: dict[str, Any] = {
+    "network.yaml": {"name": "tiny", "target": "diagnosis",
+                     "default_strength": {"stated_number": 20, "verbal_term": 10,
+                                          "clinical_inference": 5, "assumption": 2}},
+    "diagnosis.yaml": {"node": "diagnosis", "groups": {"g1": "Group one", "g2": "Group two"},
+                       "states": {"d1": {"group": "g1", "label": "D one"},
+                                  "d2": {"group": "g1", "label": "D two"},
+                                  "d3": {"group": "g2", "label": "D three"}}},
+    "verbal_scale.yaml": {"source": "src_a", "terms": {"usually": {"value": 0.85}, "rare": {"value": 0.03}}},
+    "sources/main.yaml": {"src_a": {"citation": "Author A. A paper. J Test. 2000;1:1-2.", "kind": "literature"}},
+    "profiles.yaml": {"default": "flat", "profiles": {"flat": {"scale": "relative", "rows": [
+        {"probs": {"d1": 1, "d2": 2, "d3": 1}, "basis": "assumption", "reason": "test prior"}]}}},
+    "nodes/latent.yaml": {"node": "latent", "kind": "latent", "states": ["on", "off"],
+                          "parents": ["diagnosis"], "remainder": "off",
+                          "default": {"probs": {"on": 0.1}, "basis": "assumption", "reason": "r"},
+                          "rows": [{"when": {"diagnosis": "d1"}, "probs": {"on": 0.9},
+                                    "source": "src_a", "locator": "Table 1", "basis": "stated_number"}]},
+    "nodes/test.yaml": {"node": "test", "states": ["pos", "neg"], "parents": ["latent"],
+                        "remainder": "neg",
+                        "default": {"probs": {"pos": 0.05}, "basis": "assumption", "reason": "r"},
+                        "rows": [{"when": {"latent": "on"}, "probs": {"pos": "usually"},
+                                  "source": "src_a", "locator": "Results", "basis": "verbal_term"}]},
+    "nodes/colour.yaml": {"node": "colour", "states": ["red", "green", "blue"],
+                          "parents": ["diagnosis"], "remainder": "proportional",
+                          "default": {"probs": {"red": 0.2, "green": 0.3, "blue": 0.5},
+                                      "basis": "assumption", "reason": "r"},
+                          "rows": [{"when": {"diagnosis": ["d2", "d3"]}, "probs": {"red": 0.6},
+                                    "source": "src_a", "locator": "Fig 2",
+                                    "basis": "clinical_inference", "reason": "why"}]},
+    "constraints.yaml": [],
+}
+
+
+def write_network(folder: Path, files: dict[str, Any]) -> Path:
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tiny_files() -> dict[str, Any]:
+    return copy.deepcopy(TINY)
