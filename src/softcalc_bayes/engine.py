@@ -176,7 +176,9 @@ class CompiledEngine:
         self.components: tuple[Component, ...] = tuple(components)
         with np.errstate(divide="ignore"):
             logs = [np.log(t) for t in tables]
-        self.log_base = self.log_prior + np.sum([lt[0] for lt in logs], axis=0)
+        # log m_C(t; no evidence) per component, shape (n_components, n_pivot)
+        self.log_empty = np.array([lt[0] for lt in logs]).reshape(len(logs), n_t)
+        self.log_base = self.log_prior + self.log_empty.sum(axis=0)
         deltas = []
         for lt in logs:
             with np.errstate(invalid="ignore"):
@@ -260,6 +262,19 @@ class CompiledEngine:
         codes = comp.offset + local.get(c, 0) + np.arange(1, int(self.cards[x]) + 1) * int(self.stride_of[x])
         joint = logp[None, :] + self.delta[codes]
         return _normalise(_logsumexp(joint, axis=1))
+
+    def component_messages(self, evidence: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+        """Per-component ``log m_C(t; e_C)`` (n_components, n_pivot), the log prior
+        with any pivot evidence applied, and the local evidence code of each touched
+        component."""
+        _, local, base = self._flat(evidence)
+        messages = self.log_empty.copy()
+        for c, code in local.items():
+            messages[c] = self.log_empty[c] + self.delta[self.components[c].offset + code]
+        prior = self.log_prior.copy()
+        if base is not self.log_base:  # the pivot is observed
+            prior[~np.isfinite(base)] = -np.inf
+        return messages, prior, local
 
     def log_evidence(self, evidence: Mapping[str, int]) -> float:
         """``log P(evidence)`` (``-inf`` when impossible)."""

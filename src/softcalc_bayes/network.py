@@ -138,7 +138,12 @@ class Network:
 
         Columns: ``node``, ``parents`` (dict parent -> state), ``state``, ``value``,
         ``source``, ``locator``, ``basis``, ``reason``, ``strength``, ``is_default``.
+        Rows follow the nodes' tables in order (parent configurations in C order).
         """
+        return self._parameters.copy()
+
+    @cached_property
+    def _parameters(self) -> pd.DataFrame:
         records: list[dict[str, Any]] = []
         for name, node in self.spec.nodes.items():
             configs = itertools.product(*(self.spec.nodes[p].states for p in node.parents))

@@ -1,0 +1,209 @@
+"""One-way sensitivity functions: exact against recomputation, f'(x0) against finite differences."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from _random_nets import RandomNode, random_networks
+from softcalc_bayes import CompiledEngine, EvidenceError, Network
+from softcalc_bayes.engine import ZeroProbabilityError
+from softcalc_bayes.sensitivity import (
+    _component_gradients,
+    _covaried_slopes,
+    sensitivity,
+    sensitivity_coefficients,
+    tune,
+)
+
+EVIDENCE = {
+    "fat_in_lesion": "present", "mineralization_pattern": "cloudlike_osteoid",
+    "age_group": "adult_60_plus", "mdm2_cdk4_ihc": "positive", "lesion_size": "gt_10cm",
+    "sex": "male", "anatomic_site": "shoulder_girdle", "relation_to_bone": "pressure_erosion",
+}
+
+
+def _covary(row: np.ndarray, j: int, x: float) -> np.ndarray:
+    row = row.copy()
+    others = [i for i in range(len(row)) if i != j]
+    if row[j] < 1:
+        row[others] *= (1 - x) / (1 - row[j])
+    else:
+        row[others] = (1 - x) / len(others)
+    row[j] = x
+    return row
+
+
+def _recompute(nodes: list, v: int, u: int, j: int, x: float, codes: dict, target: str | None, pivot: str) -> np.ndarray:
+    cpt = nodes[v].cpt.copy()
+    cpt[u] = _covary(cpt[u], j, x)
+    changed = [dataclasses.replace(n, cpt=cpt) if i == v else n for i, n in enumerate(nodes)]
+    return CompiledEngine(changed, pivot=pivot).posterior(codes, target)
+
+
+@given(data=st.data())
+@settings(max_examples=40, deadline=None)
+def test_default_network_coefficients_match_recomputation(net: Network, data: st.DataObject) -> None:
+    coef = sensitivity_coefficients(net, EVIDENCE)
+    nodes = list(net.spec.nodes.values())
+    sizes = np.cumsum([0] + [n.cpt.size for n in nodes])
+    touched = np.flatnonzero(np.abs(coef.a).sum(axis=1) > 0)
+    p = data.draw(st.sampled_from(list(touched)))
+    x = data.draw(st.floats(0.0, 1.0))
+    v = int(np.searchsorted(sizes, p, side="right") - 1)
+    u, j = divmod(int(p - sizes[v]), nodes[v].cpt.shape[1])
+    try:
+        expected = _recompute(nodes, v, u, j, x, net.encode(EVIDENCE), None, "diagnosis")
+    except ZeroProbabilityError:
+        assert coef.c[p] * x + coef.d[p] == pytest.approx(0.0, abs=1e-12)
+        return
+    x_all = coef.x0.copy()
+    x_all[p] = x
+    np.testing.assert_allclose(coef.posterior(x_all)[p], expected, atol=1e-9)
+
+
+def test_sensitivity_value_matches_finite_difference(net: Network) -> None:
+    table = sensitivity(net, EVIDENCE)
+    s = net.states("diagnosis").index(table.attrs["state"])
+    nodes = list(net.spec.nodes.values())
+    names = [n.name for n in nodes]
+    for _, row in table.head(12).iterrows():
+        v = names.index(row["node"])
+        node = nodes[v]
+        configs = [dict(zip(node.parents, c, strict=True)) for c in np.ndindex(*[len(net.states(p)) for p in node.parents])] if node.parents else [{}]
+        u = [dict(zip(node.parents, [net.states(p)[i] for p, i in zip(node.parents, c, strict=True)], strict=True)) for c in np.ndindex(*[len(net.states(p)) for p in node.parents])].index(row["parents"]) if node.parents else 0
+        del configs
+        j = node.states.index(row["state"])
+        h = 1e-6 * max(row["x0"], 1e-3)
+        lo, hi = max(row["x0"] - h, 0.0), min(row["x0"] + h, 1.0)
+        codes = net.encode(EVIDENCE)
+        f_hi = _recompute(nodes, v, u, j, hi, codes, None, "diagnosis")[s]
+        f_lo = _recompute(nodes, v, u, j, lo, codes, None, "diagnosis")[s]
+        assert (f_hi - f_lo) / (hi - lo) == pytest.approx(row["sensitivity_value"], rel=1e-4, abs=1e-7)
+
+
+@given(data=st.data(), nodes=random_networks(max_nodes=5))
+@settings(max_examples=80, deadline=None)
+def test_random_networks_coefficients_are_exact(data: st.DataObject, nodes: list[RandomNode]) -> None:
+    names = [n.name for n in nodes]
+    pivot = data.draw(st.sampled_from(names))
+    engine = CompiledEngine(nodes, pivot=pivot)
+    others = [n for n in nodes if n.name != pivot]
+    evidence = data.draw(st.fixed_dictionaries({}, optional={n.name: st.integers(0, len(n.states) - 1) for n in others}))
+    try:
+        grads, joint, _ = _component_gradients(engine, evidence)
+    except ZeroDivisionError:
+        return
+    v = data.draw(st.integers(0, len(nodes) - 1))
+    node = nodes[v]
+    u = data.draw(st.integers(0, node.cpt.shape[0] - 1))
+    j = data.draw(st.integers(0, node.cpt.shape[1] - 1))
+    x = data.draw(st.floats(1e-6, 1.0))
+    g = grads.get(v)
+    slope = np.zeros(len(joint)) if g is None else _covaried_slopes(g, node.cpt)[:, u, j]
+    x0 = node.cpt[u, j]
+    predicted = joint + slope * (x - x0)  # P(t, e) is linear in x (same scale)
+    if predicted.sum() < 1e-7 * joint.sum():
+        # P(e) nearly vanishes at x: b and d are then cancellation noise (~1e-16 of the
+        # scale), so the ratio is ill-conditioned; nothing exact can be asserted there.
+        return
+    expected = _recompute(nodes, v, u, j, x, evidence, None, pivot)
+    np.testing.assert_allclose(predicted / predicted.sum(), expected, atol=1e-9)
+
+
+def test_table_columns_and_ranking(net: Network) -> None:
+    table = sensitivity(net, EVIDENCE)
+    for column in ("node", "parents", "state", "source", "basis", "x0", "a", "b", "c", "d",
+                   "sensitivity_value", "admissible_low", "admissible_high"):
+        assert column in table.columns
+    assert len(table) == len(net.parameters())
+    values = table["sensitivity_value"].abs().to_numpy()
+    assert (np.diff(values) <= 1e-15).all()
+    assert ((table["admissible_low"] <= table["x0"] + 1e-12) & (table["x0"] <= table["admissible_high"] + 1e-12)).all()
+    post = net.posterior(EVIDENCE)
+    assert table.attrs["state"] == post.index[0]
+    np.testing.assert_allclose(table["posterior"], post.iloc[0], atol=1e-9)
+
+
+def test_admissible_range_keeps_top_diagnosis(net: Network) -> None:
+    table = sensitivity(net, EVIDENCE)
+    coef = sensitivity_coefficients(net, EVIDENCE)
+    top = net.states("diagnosis").index(table.attrs["state"])
+    index = {(r.node, tuple(sorted(r.parents.items())), r.state): i for i, r in enumerate(net.parameters().itertuples())}
+    for _, row in table.head(20).iterrows():
+        p = index[(row["node"], tuple(sorted(row["parents"].items())), row["state"])]
+        for x, inside in ((row["admissible_low"], True), (row["admissible_high"], True),
+                          (row["admissible_low"] - 1e-3, False), (row["admissible_high"] + 1e-3, False)):
+            if not 0 <= x <= 1:
+                continue
+            x_all = coef.x0.copy()
+            x_all[p] = x
+            f = coef.posterior(x_all)[p]
+            if inside:
+                assert f[top] >= f.max() - 1e-9
+            else:
+                assert f[top] < f.max()
+
+
+def test_threshold_range(net: Network) -> None:
+    table = sensitivity(net, EVIDENCE, state="alt_wdlps", threshold=0.5)
+    f0 = table["posterior"]
+    inside = (table["a"] * table["admissible_low"] + table["b"]) / (table["c"] * table["admissible_low"] + table["d"])
+    assert ((inside >= 0.5 - 1e-9) == (f0 >= 0.5)).all()
+
+
+def test_non_diagnosis_target(net: Network) -> None:
+    ev = {"fat_in_lesion": "present", "serum_calcium": "high"}
+    table = sensitivity(net, ev, target="serum_pth", state="high")
+    np.testing.assert_allclose(table["posterior"].iloc[0], net.posterior(ev, target="serum_pth")["high"], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"state": "alt"}, r"Unknown state 'alt'\. Did you mean 'alt_wdlps'\?"),
+        ({"target": "diagnosys"}, r"Unknown target 'diagnosys'"),
+        ({"threshold": 1.5}, r"threshold must be in \[0, 1\]"),
+    ],
+)
+def test_sensitivity_errors(net: Network, kwargs: dict, pattern: str) -> None:
+    with pytest.raises(EvidenceError, match=pattern):
+        sensitivity(net, EVIDENCE, **kwargs)
+
+
+def test_tune_finds_minimal_changes(net: Network) -> None:
+    table = tune(net, EVIDENCE, state="osteolipoma", above="alt_wdlps")
+    coef = sensitivity_coefficients(net, EVIDENCE)
+    s, o = net.states("diagnosis").index("osteolipoma"), net.states("diagnosis").index("alt_wdlps")
+    index = {(r.node, tuple(sorted(r.parents.items())), r.state): i for i, r in enumerate(net.parameters().itertuples())}
+    feasible = table[table["feasible"]]
+    assert len(feasible) > 0
+    for _, row in feasible.head(10).iterrows():
+        p = index[(row["node"], tuple(sorted(row["parents"].items())), row["state"])]
+        x_all = coef.x0.copy()
+        x_all[p] = row["x_new"]
+        f = coef.posterior(x_all)[p]
+        assert f[s] >= f[o] - 1e-9
+    with pytest.raises(EvidenceError, match="exactly one of"):
+        tune(net, EVIDENCE, state="osteolipoma")
+
+
+def test_plots_are_saved_as_png(net: Network, tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from softcalc_bayes.plotting import plot_sensitivity_function, plot_tornado
+
+    table = sensitivity(net, EVIDENCE)
+    ax = plot_tornado(table, top=10)
+    ax.figure.savefig(tmp_path / "tornado.png")
+    ax2 = plot_sensitivity_function(table.iloc[0], threshold=0.5)
+    ax2.figure.savefig(tmp_path / "function.png")
+    assert (tmp_path / "tornado.png").stat().st_size > 5000
+    assert (tmp_path / "function.png").stat().st_size > 5000
+    assert len(ax.get_yticklabels()) == 10
