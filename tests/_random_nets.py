@@ -28,7 +28,11 @@ def random_networks(draw: st.DrawFn, max_nodes: int = 6) -> list[RandomNode]:
         card = draw(st.integers(2, 4 if n > 4 else 5))
         candidates = list(range(i))
         k = draw(st.integers(0, min(2, len(candidates))))
-        parents = tuple(f"v{j}" for j in sorted(rng.choice(candidates, size=k, replace=False))) if k else ()
+        parents = (
+            tuple(f"v{j}" for j in sorted(rng.choice(candidates, size=k, replace=False)))
+            if k
+            else ()
+        )
         n_configs = int(np.prod([len(nodes[int(p[1:])].states) for p in parents])) if parents else 1
         alpha = draw(st.sampled_from([0.3, 1.0, 5.0]))
         cpt = rng.dirichlet(np.full(card, alpha), size=n_configs)
@@ -41,7 +45,9 @@ def random_networks(draw: st.DrawFn, max_nodes: int = 6) -> list[RandomNode]:
     return nodes
 
 
-def brute_force(nodes: list[RandomNode], evidence: dict[str, int], target: str) -> np.ndarray | None:
+def brute_force(
+    nodes: list[RandomNode], evidence: dict[str, int], target: str
+) -> np.ndarray | None:
     """P(target | evidence) by enumerating the joint; None if P(evidence) = 0."""
     names = [n.name for n in nodes]
     index = {n: i for i, n in enumerate(names)}

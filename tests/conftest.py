@@ -29,34 +29,101 @@ def vocabulary() -> dict[str, Any]:
 
 
 TINY: dict[str, Any] = {
-    "network.yaml": {"name": "tiny", "target": "diagnosis",
-                     "default_strength": {"stated_number": 20, "verbal_term": 10,
-                                          "clinical_inference": 5, "assumption": 2}},
-    "diagnosis.yaml": {"node": "diagnosis", "groups": {"g1": "Group one", "g2": "Group two"},
-                       "states": {"d1": {"group": "g1", "label": "D one"},
-                                  "d2": {"group": "g1", "label": "D two"},
-                                  "d3": {"group": "g2", "label": "D three"}}},
-    "verbal_scale.yaml": {"source": "src_a", "terms": {"usually": {"value": 0.85}, "rare": {"value": 0.03}}},
-    "sources/main.yaml": {"src_a": {"citation": "Author A. A paper. J Test. 2000;1:1-2.", "kind": "literature"}},
-    "profiles.yaml": {"default": "flat", "profiles": {"flat": {"scale": "relative", "rows": [
-        {"probs": {"d1": 1, "d2": 2, "d3": 1}, "basis": "assumption", "reason": "test prior"}]}}},
-    "nodes/latent.yaml": {"node": "latent", "kind": "latent", "states": ["on", "off"],
-                          "parents": ["diagnosis"], "remainder": "off",
-                          "default": {"probs": {"on": 0.1}, "basis": "assumption", "reason": "r"},
-                          "rows": [{"when": {"diagnosis": "d1"}, "probs": {"on": 0.9},
-                                    "source": "src_a", "locator": "Table 1", "basis": "stated_number"}]},
-    "nodes/test.yaml": {"node": "test", "states": ["pos", "neg"], "parents": ["latent"],
-                        "remainder": "neg",
-                        "default": {"probs": {"pos": 0.05}, "basis": "assumption", "reason": "r"},
-                        "rows": [{"when": {"latent": "on"}, "probs": {"pos": "usually"},
-                                  "source": "src_a", "locator": "Results", "basis": "verbal_term"}]},
-    "nodes/colour.yaml": {"node": "colour", "states": ["red", "green", "blue"],
-                          "parents": ["diagnosis"], "remainder": "proportional",
-                          "default": {"probs": {"red": 0.2, "green": 0.3, "blue": 0.5},
-                                      "basis": "assumption", "reason": "r"},
-                          "rows": [{"when": {"diagnosis": ["d2", "d3"]}, "probs": {"red": 0.6},
-                                    "source": "src_a", "locator": "Fig 2",
-                                    "basis": "clinical_inference", "reason": "why"}]},
+    "network.yaml": {
+        "name": "tiny",
+        "target": "diagnosis",
+        "default_strength": {
+            "stated_number": 20,
+            "verbal_term": 10,
+            "clinical_inference": 5,
+            "assumption": 2,
+        },
+    },
+    "diagnosis.yaml": {
+        "node": "diagnosis",
+        "groups": {"g1": "Group one", "g2": "Group two"},
+        "states": {
+            "d1": {"group": "g1", "label": "D one"},
+            "d2": {"group": "g1", "label": "D two"},
+            "d3": {"group": "g2", "label": "D three"},
+        },
+    },
+    "verbal_scale.yaml": {
+        "source": "src_a",
+        "terms": {"usually": {"value": 0.85}, "rare": {"value": 0.03}},
+    },
+    "sources/main.yaml": {
+        "src_a": {"citation": "Author A. A paper. J Test. 2000;1:1-2.", "kind": "literature"}
+    },
+    "profiles.yaml": {
+        "default": "flat",
+        "profiles": {
+            "flat": {
+                "scale": "relative",
+                "rows": [
+                    {
+                        "probs": {"d1": 1, "d2": 2, "d3": 1},
+                        "basis": "assumption",
+                        "reason": "test prior",
+                    }
+                ],
+            }
+        },
+    },
+    "nodes/latent.yaml": {
+        "node": "latent",
+        "kind": "latent",
+        "states": ["on", "off"],
+        "parents": ["diagnosis"],
+        "remainder": "off",
+        "default": {"probs": {"on": 0.1}, "basis": "assumption", "reason": "r"},
+        "rows": [
+            {
+                "when": {"diagnosis": "d1"},
+                "probs": {"on": 0.9},
+                "source": "src_a",
+                "locator": "Table 1",
+                "basis": "stated_number",
+            }
+        ],
+    },
+    "nodes/test.yaml": {
+        "node": "test",
+        "states": ["pos", "neg"],
+        "parents": ["latent"],
+        "remainder": "neg",
+        "default": {"probs": {"pos": 0.05}, "basis": "assumption", "reason": "r"},
+        "rows": [
+            {
+                "when": {"latent": "on"},
+                "probs": {"pos": "usually"},
+                "source": "src_a",
+                "locator": "Results",
+                "basis": "verbal_term",
+            }
+        ],
+    },
+    "nodes/colour.yaml": {
+        "node": "colour",
+        "states": ["red", "green", "blue"],
+        "parents": ["diagnosis"],
+        "remainder": "proportional",
+        "default": {
+            "probs": {"red": 0.2, "green": 0.3, "blue": 0.5},
+            "basis": "assumption",
+            "reason": "r",
+        },
+        "rows": [
+            {
+                "when": {"diagnosis": ["d2", "d3"]},
+                "probs": {"red": 0.6},
+                "source": "src_a",
+                "locator": "Fig 2",
+                "basis": "clinical_inference",
+                "reason": "why",
+            }
+        ],
+    },
     "constraints.yaml": [],
 }
 

@@ -23,7 +23,9 @@ def test_diagnose_json(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5
     assert rows[0]["diagnosis"] == "hemangioma_venous_malformation"
-    assert [r["probability"] for r in rows] == sorted((r["probability"] for r in rows), reverse=True)
+    assert [r["probability"] for r in rows] == sorted(
+        (r["probability"] for r in rows), reverse=True
+    )
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,7 +92,10 @@ def test_batch_equals_loop(net: Network) -> None:
 
 def test_batch_errors_name_row_and_column(net: Network) -> None:
     frame = pd.DataFrame({"sex": ["male", "femal"], "pain": [None, "painful"]}, index=["a", "b"])
-    with pytest.raises(EvidenceError, match=r"Row 'b', column 'sex': Unknown state 'femal'\. Did you mean 'female'\?"):
+    with pytest.raises(
+        EvidenceError,
+        match=r"Row 'b', column 'sex': Unknown state 'femal'\. Did you mean 'female'\?",
+    ):
         net.posterior_batch(frame)
     with pytest.raises(EvidenceError, match=r"Unknown finding 'gender'"):
         net.posterior_batch(pd.DataFrame({"gender": ["male"]}))
@@ -106,7 +110,9 @@ def _evidence_strategy(nodes: list[RandomNode], target: str) -> st.SearchStrateg
 
 @given(data=st.data(), nodes=random_networks())
 @settings(max_examples=150, deadline=None)
-def test_random_networks_agree_with_brute_force_and_pgmpy(data: st.DataObject, nodes: list[RandomNode]) -> None:
+def test_random_networks_agree_with_brute_force_and_pgmpy(
+    data: st.DataObject, nodes: list[RandomNode]
+) -> None:
     names = [n.name for n in nodes]
     pivot = data.draw(st.sampled_from([None, *names]))
     engine = CompiledEngine(nodes, pivot=pivot)
@@ -162,8 +168,11 @@ def test_engine_refuses_oversized_component() -> None:
 
 def test_all_latent_configurations_of_amplification(net: Network) -> None:
     """Three concordant 12q tests are not three independent proofs."""
-    states = {"mdm2_fish": "amplified", "mdm2_cdk4_ihc": "positive",
-              "ring_or_giant_marker_chromosomes": "present"}
+    states = {
+        "mdm2_fish": "amplified",
+        "mdm2_cdk4_ihc": "positive",
+        "ring_or_giant_marker_chromosomes": "present",
+    }
     base = {"fat_in_lesion": "present"}
     odds = []
     for k in range(4):
@@ -179,4 +188,3 @@ def test_engine_rejects_unknown_pivot() -> None:
     nodes = [RandomNode("a", ("x", "y"), (), np.array([[0.5, 0.5]]))]
     with pytest.raises(EngineError, match="Unknown pivot"):
         CompiledEngine(nodes, pivot="b")
-

@@ -22,7 +22,9 @@ def test_vocabulary_diagnoses_and_groups(net: Network, vocabulary: dict[str, Any
     assert sorted(s for states in grouped.values() for s in states) == sorted(voc["states"])
 
 
-def test_every_vocabulary_finding_and_state_is_accepted(net: Network, vocabulary: dict[str, Any]) -> None:
+def test_every_vocabulary_finding_and_state_is_accepted(
+    net: Network, vocabulary: dict[str, Any]
+) -> None:
     for finding, entry in vocabulary["findings"].items():
         assert finding in net.findings
         assert set(entry["states"]) <= set(net.states(finding))
@@ -57,7 +59,17 @@ def test_latent_nodes_tie_concordant_tests(net: Network) -> None:
 
 def test_parameters_table(net: Network) -> None:
     params = net.parameters()
-    expected = ["node", "parents", "state", "value", "source", "locator", "basis", "strength", "is_default"]
+    expected = [
+        "node",
+        "parents",
+        "state",
+        "value",
+        "source",
+        "locator",
+        "basis",
+        "strength",
+        "is_default",
+    ]
     assert set(expected) <= set(params.columns)
     undocumented = params["source"].isna() & (params["basis"] != "assumption")
     assert not undocumented.any(), params[undocumented].head()
@@ -107,8 +119,14 @@ def test_missing_values_mean_unobserved(net: Network) -> None:
 
 
 EVIDENCE_ERRORS = [
-    ({"fat": "present"}, r"Unknown finding 'fat'\. Did you mean 'fat_in_lesion'\? Valid findings: "),
-    ({"fat_in_lesion": "yes"}, r"Finding 'fat_in_lesion': Unknown state 'yes'\. Valid states: present, absent"),
+    (
+        {"fat": "present"},
+        r"Unknown finding 'fat'\. Did you mean 'fat_in_lesion'\? Valid findings: ",
+    ),
+    (
+        {"fat_in_lesion": "yes"},
+        r"Finding 'fat_in_lesion': Unknown state 'yes'\. Valid states: present, absent",
+    ),
     ({"fat_in_lesion": "presnt"}, r"Did you mean 'present'\?"),
     ({"diagnosis": "ddlps"}, r"Evidence on the target 'diagnosis' itself"),
     ({"amplification_12q": "amplified"}, r"'amplification_12q' is a latent node"),
@@ -129,7 +147,9 @@ def test_evidence_must_be_mapping(net: Network) -> None:
 
 
 def test_unknown_target(net: Network) -> None:
-    with pytest.raises(EvidenceError, match=r"Unknown target 'diagnosys'\. Did you mean 'diagnosis'\?"):
+    with pytest.raises(
+        EvidenceError, match=r"Unknown target 'diagnosys'\. Did you mean 'diagnosis'\?"
+    ):
         net.posterior({}, target="diagnosys")
 
 
@@ -139,7 +159,9 @@ def test_evidence_on_query_target(net: Network) -> None:
 
 
 def test_zero_probability_evidence_names_conflict(tiny_net: Network) -> None:
-    with pytest.raises(EvidenceError, match=r"probability zero: the findings test=pos, colour=red conflict"):
+    with pytest.raises(
+        EvidenceError, match=r"probability zero: the findings test=pos, colour=red conflict"
+    ):
         tiny_net.posterior({"test": "pos", "colour": "red"})
     with pytest.raises(EvidenceError, match="probability zero"):
         tiny_net.posterior({"test": "pos", "colour": "red"}, engine="pgmpy")

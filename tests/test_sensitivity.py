@@ -22,9 +22,14 @@ from softcalc_bayes.sensitivity import (
 )
 
 EVIDENCE = {
-    "fat_in_lesion": "present", "mineralization_pattern": "cloudlike_osteoid",
-    "age_group": "adult_60_plus", "mdm2_cdk4_ihc": "positive", "lesion_size": "gt_10cm",
-    "sex": "male", "anatomic_site": "shoulder_girdle", "relation_to_bone": "pressure_erosion",
+    "fat_in_lesion": "present",
+    "mineralization_pattern": "cloudlike_osteoid",
+    "age_group": "adult_60_plus",
+    "mdm2_cdk4_ihc": "positive",
+    "lesion_size": "gt_10cm",
+    "sex": "male",
+    "anatomic_site": "shoulder_girdle",
+    "relation_to_bone": "pressure_erosion",
 }
 
 
@@ -39,7 +44,9 @@ def _covary(row: np.ndarray, j: int, x: float) -> np.ndarray:
     return row
 
 
-def _recompute(nodes: list, v: int, u: int, j: int, x: float, codes: dict, target: str | None, pivot: str) -> np.ndarray:
+def _recompute(
+    nodes: list, v: int, u: int, j: int, x: float, codes: dict, target: str | None, pivot: str
+) -> np.ndarray:
     cpt = nodes[v].cpt.copy()
     cpt[u] = _covary(cpt[u], j, x)
     changed = [dataclasses.replace(n, cpt=cpt) if i == v else n for i, n in enumerate(nodes)]
@@ -48,7 +55,9 @@ def _recompute(nodes: list, v: int, u: int, j: int, x: float, codes: dict, targe
 
 @given(data=st.data())
 @settings(max_examples=40, deadline=None)
-def test_default_network_coefficients_match_recomputation(net: Network, data: st.DataObject) -> None:
+def test_default_network_coefficients_match_recomputation(
+    net: Network, data: st.DataObject
+) -> None:
     coef = sensitivity_coefficients(net, EVIDENCE)
     nodes = list(net.spec.nodes.values())
     sizes = np.cumsum([0] + [n.cpt.size for n in nodes])
@@ -75,8 +84,28 @@ def test_sensitivity_value_matches_finite_difference(net: Network) -> None:
     for _, row in table.head(12).iterrows():
         v = names.index(row["node"])
         node = nodes[v]
-        configs = [dict(zip(node.parents, c, strict=True)) for c in np.ndindex(*[len(net.states(p)) for p in node.parents])] if node.parents else [{}]
-        u = [dict(zip(node.parents, [net.states(p)[i] for p, i in zip(node.parents, c, strict=True)], strict=True)) for c in np.ndindex(*[len(net.states(p)) for p in node.parents])].index(row["parents"]) if node.parents else 0
+        configs = (
+            [
+                dict(zip(node.parents, c, strict=True))
+                for c in np.ndindex(*[len(net.states(p)) for p in node.parents])
+            ]
+            if node.parents
+            else [{}]
+        )
+        u = (
+            [
+                dict(
+                    zip(
+                        node.parents,
+                        [net.states(p)[i] for p, i in zip(node.parents, c, strict=True)],
+                        strict=True,
+                    )
+                )
+                for c in np.ndindex(*[len(net.states(p)) for p in node.parents])
+            ].index(row["parents"])
+            if node.parents
+            else 0
+        )
         del configs
         j = node.states.index(row["state"])
         h = 1e-6 * max(row["x0"], 1e-3)
@@ -84,17 +113,25 @@ def test_sensitivity_value_matches_finite_difference(net: Network) -> None:
         codes = net.encode(EVIDENCE)
         f_hi = _recompute(nodes, v, u, j, hi, codes, None, "diagnosis")[s]
         f_lo = _recompute(nodes, v, u, j, lo, codes, None, "diagnosis")[s]
-        assert (f_hi - f_lo) / (hi - lo) == pytest.approx(row["sensitivity_value"], rel=1e-4, abs=1e-7)
+        assert (f_hi - f_lo) / (hi - lo) == pytest.approx(
+            row["sensitivity_value"], rel=1e-4, abs=1e-7
+        )
 
 
 @given(data=st.data(), nodes=random_networks(max_nodes=5))
 @settings(max_examples=80, deadline=None)
-def test_random_networks_coefficients_are_exact(data: st.DataObject, nodes: list[RandomNode]) -> None:
+def test_random_networks_coefficients_are_exact(
+    data: st.DataObject, nodes: list[RandomNode]
+) -> None:
     names = [n.name for n in nodes]
     pivot = data.draw(st.sampled_from(names))
     engine = CompiledEngine(nodes, pivot=pivot)
     others = [n for n in nodes if n.name != pivot]
-    evidence = data.draw(st.fixed_dictionaries({}, optional={n.name: st.integers(0, len(n.states) - 1) for n in others}))
+    evidence = data.draw(
+        st.fixed_dictionaries(
+            {}, optional={n.name: st.integers(0, len(n.states) - 1) for n in others}
+        )
+    )
     try:
         grads, joint, _ = _component_gradients(engine, evidence)
     except ZeroDivisionError:
@@ -118,13 +155,29 @@ def test_random_networks_coefficients_are_exact(data: st.DataObject, nodes: list
 
 def test_table_columns_and_ranking(net: Network) -> None:
     table = sensitivity(net, EVIDENCE)
-    for column in ("node", "parents", "state", "source", "basis", "x0", "a", "b", "c", "d",
-                   "sensitivity_value", "admissible_low", "admissible_high"):
+    for column in (
+        "node",
+        "parents",
+        "state",
+        "source",
+        "basis",
+        "x0",
+        "a",
+        "b",
+        "c",
+        "d",
+        "sensitivity_value",
+        "admissible_low",
+        "admissible_high",
+    ):
         assert column in table.columns
     assert len(table) == len(net.parameters())
     values = table["sensitivity_value"].abs().to_numpy()
     assert (np.diff(values) <= 1e-15).all()
-    assert ((table["admissible_low"] <= table["x0"] + 1e-12) & (table["x0"] <= table["admissible_high"] + 1e-12)).all()
+    assert (
+        (table["admissible_low"] <= table["x0"] + 1e-12)
+        & (table["x0"] <= table["admissible_high"] + 1e-12)
+    ).all()
     post = net.posterior(EVIDENCE)
     assert table.attrs["state"] == post.index[0]
     np.testing.assert_allclose(table["posterior"], post.iloc[0], atol=1e-9)
@@ -134,11 +187,18 @@ def test_admissible_range_keeps_top_diagnosis(net: Network) -> None:
     table = sensitivity(net, EVIDENCE)
     coef = sensitivity_coefficients(net, EVIDENCE)
     top = net.states("diagnosis").index(table.attrs["state"])
-    index = {(r.node, tuple(sorted(r.parents.items())), r.state): i for i, r in enumerate(net.parameters().itertuples())}
+    index = {
+        (r.node, tuple(sorted(r.parents.items())), r.state): i
+        for i, r in enumerate(net.parameters().itertuples())
+    }
     for _, row in table.head(20).iterrows():
         p = index[(row["node"], tuple(sorted(row["parents"].items())), row["state"])]
-        for x, inside in ((row["admissible_low"], True), (row["admissible_high"], True),
-                          (row["admissible_low"] - 1e-3, False), (row["admissible_high"] + 1e-3, False)):
+        for x, inside in (
+            (row["admissible_low"], True),
+            (row["admissible_high"], True),
+            (row["admissible_low"] - 1e-3, False),
+            (row["admissible_high"] + 1e-3, False),
+        ):
             if not 0 <= x <= 1:
                 continue
             x_all = coef.x0.copy()
@@ -153,14 +213,18 @@ def test_admissible_range_keeps_top_diagnosis(net: Network) -> None:
 def test_threshold_range(net: Network) -> None:
     table = sensitivity(net, EVIDENCE, state="alt_wdlps", threshold=0.5)
     f0 = table["posterior"]
-    inside = (table["a"] * table["admissible_low"] + table["b"]) / (table["c"] * table["admissible_low"] + table["d"])
+    inside = (table["a"] * table["admissible_low"] + table["b"]) / (
+        table["c"] * table["admissible_low"] + table["d"]
+    )
     assert ((inside >= 0.5 - 1e-9) == (f0 >= 0.5)).all()
 
 
 def test_non_diagnosis_target(net: Network) -> None:
     ev = {"fat_in_lesion": "present", "serum_calcium": "high"}
     table = sensitivity(net, ev, target="serum_pth", state="high")
-    np.testing.assert_allclose(table["posterior"].iloc[0], net.posterior(ev, target="serum_pth")["high"], atol=1e-12)
+    np.testing.assert_allclose(
+        table["posterior"].iloc[0], net.posterior(ev, target="serum_pth")["high"], atol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -180,7 +244,10 @@ def test_tune_finds_minimal_changes(net: Network) -> None:
     table = tune(net, EVIDENCE, state="osteolipoma", above="alt_wdlps")
     coef = sensitivity_coefficients(net, EVIDENCE)
     s, o = net.states("diagnosis").index("osteolipoma"), net.states("diagnosis").index("alt_wdlps")
-    index = {(r.node, tuple(sorted(r.parents.items())), r.state): i for i, r in enumerate(net.parameters().itertuples())}
+    index = {
+        (r.node, tuple(sorted(r.parents.items())), r.state): i
+        for i, r in enumerate(net.parameters().itertuples())
+    }
     feasible = table[table["feasible"]]
     assert len(feasible) > 0
     for _, row in feasible.head(10).iterrows():

@@ -42,53 +42,111 @@ def _ambiguous(files: Files) -> None:
 
 
 INVALID: list[tuple[str, Callable[[Files], None], str]] = [
-    ("unknown state", _set("nodes/test.yaml", ["default", "probs"], {"posi": 0.05}),
-     r"test\.yaml: node 'test', default row: Unknown state 'posi'\. Did you mean 'pos'\?"),
+    (
+        "unknown state",
+        _set("nodes/test.yaml", ["default", "probs"], {"posi": 0.05}),
+        r"test\.yaml: node 'test', default row: Unknown state 'posi'\. Did you mean 'pos'\?",
+    ),
     ("too few states", _set("nodes/test.yaml", ["states"], ["pos"]), r"at least two states"),
-    ("repeated states", _set("nodes/test.yaml", ["states"], ["pos", "pos"]), r"states are repeated"),
-    ("missing remainder state", _set("nodes/test.yaml", ["remainder"], "negative"),
-     r"Unknown state 'negative'\. Did you mean 'neg'\?"),
-    ("probability above 1", _set("nodes/latent.yaml", ["rows", 0, "probs"], {"on": 1.5}),
-     r"latent\.yaml: node 'latent', row 0 .*outside \[0, 1\]"),
-    ("negative probability", _set("nodes/latent.yaml", ["rows", 0, "probs"], {"on": -0.1}),
-     r"outside \[0, 1\]"),
-    ("row sums above 1", _set("nodes/colour.yaml", ["rows", 0, "probs"], {"red": 0.7, "green": 0.6}),
-     r"colour\.yaml: node 'colour', row 0 .*sum to 1\.3, more than 1"),
-    ("default does not sum to 1",
-     _set("nodes/colour.yaml", ["default", "probs"], {"red": 0.2, "green": 0.3, "blue": 0.4}),
-     r"default row: probabilities sum to 0\.9; they must sum to 1"),
-    ("unknown source", _set("nodes/latent.yaml", ["rows", 0, "source"], "src_b"),
-     r"row 0 .*Unknown source id 'src_b'\. Did you mean 'src_a'\?"),
-    ("unknown verbal term", _set("nodes/test.yaml", ["rows", 0, "probs"], {"pos": "usualy"}),
-     r"Unknown verbal term 'usualy'\. Did you mean 'usually'\?"),
-    ("verbal basis with a number", _set("nodes/test.yaml", ["rows", 0, "probs"], {"pos": 0.8}),
-     r"basis 'verbal_term' needs a verbal term"),
-    ("unknown parent state", _set("nodes/latent.yaml", ["rows", 0, "when"], {"diagnosis": "d9"}),
-     r"row 0 .*parent 'diagnosis': Unknown state 'd9'"),
-    ("unknown parent in when", _set("nodes/latent.yaml", ["rows", 0, "when"], {"diagnoses": "d1"}),
-     r"Unknown parent 'diagnoses'\. Did you mean 'diagnosis'\?"),
-    ("unknown parent node", _set("nodes/test.yaml", ["parents"], ["latentt"]),
-     r"test\.yaml: node 'test': Unknown parent 'latentt'\. Did you mean 'latent'\?"),
+    (
+        "repeated states",
+        _set("nodes/test.yaml", ["states"], ["pos", "pos"]),
+        r"states are repeated",
+    ),
+    (
+        "missing remainder state",
+        _set("nodes/test.yaml", ["remainder"], "negative"),
+        r"Unknown state 'negative'\. Did you mean 'neg'\?",
+    ),
+    (
+        "probability above 1",
+        _set("nodes/latent.yaml", ["rows", 0, "probs"], {"on": 1.5}),
+        r"latent\.yaml: node 'latent', row 0 .*outside \[0, 1\]",
+    ),
+    (
+        "negative probability",
+        _set("nodes/latent.yaml", ["rows", 0, "probs"], {"on": -0.1}),
+        r"outside \[0, 1\]",
+    ),
+    (
+        "row sums above 1",
+        _set("nodes/colour.yaml", ["rows", 0, "probs"], {"red": 0.7, "green": 0.6}),
+        r"colour\.yaml: node 'colour', row 0 .*sum to 1\.3, more than 1",
+    ),
+    (
+        "default does not sum to 1",
+        _set("nodes/colour.yaml", ["default", "probs"], {"red": 0.2, "green": 0.3, "blue": 0.4}),
+        r"default row: probabilities sum to 0\.9; they must sum to 1",
+    ),
+    (
+        "unknown source",
+        _set("nodes/latent.yaml", ["rows", 0, "source"], "src_b"),
+        r"row 0 .*Unknown source id 'src_b'\. Did you mean 'src_a'\?",
+    ),
+    (
+        "unknown verbal term",
+        _set("nodes/test.yaml", ["rows", 0, "probs"], {"pos": "usualy"}),
+        r"Unknown verbal term 'usualy'\. Did you mean 'usually'\?",
+    ),
+    (
+        "verbal basis with a number",
+        _set("nodes/test.yaml", ["rows", 0, "probs"], {"pos": 0.8}),
+        r"basis 'verbal_term' needs a verbal term",
+    ),
+    (
+        "unknown parent state",
+        _set("nodes/latent.yaml", ["rows", 0, "when"], {"diagnosis": "d9"}),
+        r"row 0 .*parent 'diagnosis': Unknown state 'd9'",
+    ),
+    (
+        "unknown parent in when",
+        _set("nodes/latent.yaml", ["rows", 0, "when"], {"diagnoses": "d1"}),
+        r"Unknown parent 'diagnoses'\. Did you mean 'diagnosis'\?",
+    ),
+    (
+        "unknown parent node",
+        _set("nodes/test.yaml", ["parents"], ["latentt"]),
+        r"test\.yaml: node 'test': Unknown parent 'latentt'\. Did you mean 'latent'\?",
+    ),
     ("cycle", _cycle, r"cycle"),
-    ("assumption without reason", _set("nodes/test.yaml", ["default", "reason"], ""),
-     r"basis 'assumption' needs a 'reason'"),
-    ("inference without source", _set("nodes/colour.yaml", ["rows", 0, "source"], None),
-     r"needs a 'source'"),
-    ("source without locator", _set("nodes/latent.yaml", ["rows", 0, "locator"], None),
-     r"needs a 'locator'"),
-    ("unknown basis", _set("nodes/latent.yaml", ["rows", 0, "basis"], "stated"),
-     r"Unknown basis 'stated'\. Did you mean 'stated_number'\?"),
-    ("unquoted yes", _set("nodes/test.yaml", ["default", "probs"], {True: 0.05}),
-     r"booleans"),
-    ("remainder listed", _set("nodes/test.yaml", ["default", "probs"], {"neg": 0.05}),
-     r"remainder state 'neg' is computed"),
+    (
+        "assumption without reason",
+        _set("nodes/test.yaml", ["default", "reason"], ""),
+        r"basis 'assumption' needs a 'reason'",
+    ),
+    (
+        "inference without source",
+        _set("nodes/colour.yaml", ["rows", 0, "source"], None),
+        r"needs a 'source'",
+    ),
+    (
+        "source without locator",
+        _set("nodes/latent.yaml", ["rows", 0, "locator"], None),
+        r"needs a 'locator'",
+    ),
+    (
+        "unknown basis",
+        _set("nodes/latent.yaml", ["rows", 0, "basis"], "stated"),
+        r"Unknown basis 'stated'\. Did you mean 'stated_number'\?",
+    ),
+    ("unquoted yes", _set("nodes/test.yaml", ["default", "probs"], {True: 0.05}), r"booleans"),
+    (
+        "remainder listed",
+        _set("nodes/test.yaml", ["default", "probs"], {"neg": 0.05}),
+        r"remainder state 'neg' is computed",
+    ),
     ("conflicting duplicate source id", _duplicate_source, r"already defined differently"),
     ("ambiguous rows", _ambiguous, r"also matched by row 0 with the same specificity"),
-    ("profile without a diagnosis",
-     _set("profiles.yaml", ["profiles", "flat", "rows", 0, "probs"], {"d1": 1, "d2": 2}),
-     r"profiles\.yaml: profile 'flat', rows: no weight for diagnoses: d3"),
-    ("strength not positive", _set("nodes/latent.yaml", ["rows", 0, "strength"], 0),
-     r"strength must be a positive number"),
+    (
+        "profile without a diagnosis",
+        _set("profiles.yaml", ["profiles", "flat", "rows", 0, "probs"], {"d1": 1, "d2": 2}),
+        r"profiles\.yaml: profile 'flat', rows: no weight for diagnoses: d3",
+    ),
+    (
+        "strength not positive",
+        _set("nodes/latent.yaml", ["rows", 0, "strength"], 0),
+        r"strength must be a positive number",
+    ),
 ]
 
 
@@ -129,8 +187,12 @@ def test_tiny_network_tables(tmp_path: Path, tiny_files: Files) -> None:
 def test_more_specific_row_wins(tmp_path: Path, tiny_files: Files) -> None:
     tiny_files["nodes/test.yaml"]["parents"] = ["latent", "diagnosis"]
     tiny_files["nodes/test.yaml"]["rows"].append(
-        {"when": {"latent": "on", "diagnosis": "d2"}, "probs": {"pos": 0.5},
-         "basis": "assumption", "reason": "override"}
+        {
+            "when": {"latent": "on", "diagnosis": "d2"},
+            "probs": {"pos": 0.5},
+            "basis": "assumption",
+            "reason": "override",
+        }
     )
     spec = load_spec(write_network(tmp_path, tiny_files))
     cpt = spec.nodes["test"].cpt  # configs: (on,d1) (on,d2) (on,d3) (off,d1) ...
@@ -138,13 +200,16 @@ def test_more_specific_row_wins(tmp_path: Path, tiny_files: Files) -> None:
 
 
 def test_profiles_select_prior(tmp_path: Path, tiny_files: Files) -> None:
-    tiny_files["profiles.yaml"]["profiles"]["skewed"] = {"rows": [
-        {"probs": {"d1": 0.7, "d2": 0.2, "d3": 0.1}, "basis": "assumption", "reason": "x"}]}
+    tiny_files["profiles.yaml"]["profiles"]["skewed"] = {
+        "rows": [{"probs": {"d1": 0.7, "d2": 0.2, "d3": 0.1}, "basis": "assumption", "reason": "x"}]
+    }
     folder = write_network(tmp_path, tiny_files)
     net = load_network(folder, profile="skewed")
     assert net.profile == "skewed"
     np.testing.assert_allclose(net.spec.nodes["diagnosis"].cpt[0], [0.7, 0.2, 0.1])
-    with pytest.raises(NetworkSpecError, match=r"Unknown profile 'skewd'\. Did you mean 'skewed'\?"):
+    with pytest.raises(
+        NetworkSpecError, match=r"Unknown profile 'skewd'\. Did you mean 'skewed'\?"
+    ):
         load_network(folder, profile="skewd")
 
 

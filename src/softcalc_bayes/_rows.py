@@ -59,7 +59,9 @@ def _provenance(keys: Mapping[str, Any], ctx: ProvenanceContext, where: str) -> 
         raise ctx.fail(where, unknown_message("basis", basis, BASES))
     source = keys.get("source")
     if source is None and basis != "assumption":
-        raise ctx.fail(where, f"basis {basis!r} needs a 'source' (only an assumption may have none)")
+        raise ctx.fail(
+            where, f"basis {basis!r} needs a 'source' (only an assumption may have none)"
+        )
     if source is not None and source not in ctx.sources:
         raise ctx.fail(where, unknown_message("source id", source, ctx.sources))
     locator = keys.get("locator")
@@ -109,14 +111,20 @@ def _entry(
 
 
 def _listed(
-    probs: Any, states: Sequence[str], row_keys: Mapping[str, Any], ctx: ProvenanceContext, where: str
+    probs: Any,
+    states: Sequence[str],
+    row_keys: Mapping[str, Any],
+    ctx: ProvenanceContext,
+    where: str,
 ) -> dict[str, tuple[float, Provenance]]:
     if not isinstance(probs, dict) or not probs:
         raise ctx.fail(where, "'probs' must be a non-empty mapping state -> probability")
     out: dict[str, tuple[float, Provenance]] = {}
     for state, value in probs.items():
         if not isinstance(state, str) or state not in states:
-            hint = " (quote 'yes'/'no': unquoted they are booleans)" if isinstance(state, bool) else ""
+            hint = (
+                " (quote 'yes'/'no': unquoted they are booleans)" if isinstance(state, bool) else ""
+            )
             raise ctx.fail(where, unknown_message("state", state, states) + hint)
         out[state] = _entry(value, row_keys, ctx, f"{where}, state {state!r}")
     return out
@@ -154,7 +162,10 @@ def _complete(
             values[i], prov[i], from_default[i] = default[0][i], default[1][i], True
             total += float(default[0][i])
         if total > 1.0 + _TOL:
-            raise ctx.fail(where, f"probabilities sum to {total:.6g} with the default values of unlisted states, more than 1")
+            raise ctx.fail(
+                where,
+                f"probabilities sum to {total:.6g} with the default values of unlisted states, more than 1",
+            )
         values[states.index(remainder)] = max(0.0, 1.0 - total)
         return values, prov, from_default
     if not unlisted:
@@ -166,7 +177,10 @@ def _complete(
     shape = default[0][unlisted]
     if shape.sum() <= 0:
         if rest > _TOL:
-            raise ctx.fail(where, "the complement has nowhere to go: the default row gives the unlisted states 0")
+            raise ctx.fail(
+                where,
+                "the complement has nowhere to go: the default row gives the unlisted states 0",
+            )
         shape = np.ones(len(unlisted))
     values[unlisted] = rest * shape / shape.sum()
     for i in unlisted:
@@ -175,14 +189,19 @@ def _complete(
 
 
 def _row_provenance(
-    row: Mapping[str, Any], listed: Mapping[str, tuple[float, Provenance]], ctx: ProvenanceContext, where: str
+    row: Mapping[str, Any],
+    listed: Mapping[str, tuple[float, Provenance]],
+    ctx: ProvenanceContext,
+    where: str,
 ) -> Provenance:
     keys = _row_keys(row)
     if "basis" in keys:
         return _provenance(keys, ctx, where)
     if len(listed) == 1:
         return next(iter(listed.values()))[1]
-    raise ctx.fail(where, "a row listing several entries needs row-level provenance (basis, source, ...)")
+    raise ctx.fail(
+        where, "a row listing several entries needs row-level provenance (basis, source, ...)"
+    )
 
 
 def _matches(
@@ -197,7 +216,9 @@ def _matches(
         wanted = value if isinstance(value, list) else [value]
         for state in wanted:
             if state not in parents[parent]:
-                raise ctx.fail(where, f"parent {parent!r}: " + unknown_message("state", state, parents[parent]))
+                raise ctx.fail(
+                    where, f"parent {parent!r}: " + unknown_message("state", state, parents[parent])
+                )
         bound[parent] = set(wanted)
     return bound
 
@@ -219,8 +240,13 @@ def resolve_table(
     default_prov = _row_provenance(default_doc, listed, ctx, "default row")
     if remainder == "proportional" and len(listed) != len(states):
         missing = [s for s in states if s not in listed]
-        raise ctx.fail("default row", f"with remainder 'proportional' the default row must list every state; missing: {missing}")
-    dvals, dprov, _ = _complete(listed, states, str(remainder), default_prov, None, ctx, "default row")
+        raise ctx.fail(
+            "default row",
+            f"with remainder 'proportional' the default row must list every state; missing: {missing}",
+        )
+    dvals, dprov, _ = _complete(
+        listed, states, str(remainder), default_prov, None, ctx, "default row"
+    )
     default = (dvals, tuple(dprov))
 
     names = list(parents)
@@ -291,7 +317,9 @@ def resolve_prior(
                 raw = value.get("value") if isinstance(value, dict) else value
                 own = {**keys, **(_row_keys(value) if isinstance(value, dict) else {})}
                 if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
-                    raise ctx.fail(here, f"a relative weight must be a positive number, got {raw!r}")
+                    raise ctx.fail(
+                        here, f"a relative weight must be a positive number, got {raw!r}"
+                    )
                 values[i], prov[i] = float(raw), _provenance(own, ctx, here)
             else:
                 values[i], prov[i] = _entry(value, keys, ctx, here)
@@ -302,5 +330,7 @@ def resolve_prior(
     if scale == "relative":
         values = values / total
     elif abs(total - 1.0) > _TOL:
-        raise ctx.fail("rows", f"probabilities sum to {total:.6g}; they must sum to 1 (or use scale: relative)")
+        raise ctx.fail(
+            "rows", f"probabilities sum to {total:.6g}; they must sum to 1 (or use scale: relative)"
+        )
     return values, tuple(p for p in prov if p is not None)

@@ -57,9 +57,13 @@ def _read(path: Path) -> list[Case]:
                 )
         out.append(
             Case(
-                id=str(entry["id"]), diagnosis=str(entry["diagnosis"]),
-                citation=str(entry["citation"]), confirmation=str(entry.get("confirmation", "")),
-                findings=dict(findings), notes=str(entry.get("notes", "")), file=str(path),
+                id=str(entry["id"]),
+                diagnosis=str(entry["diagnosis"]),
+                citation=str(entry["citation"]),
+                confirmation=str(entry.get("confirmation", "")),
+                findings=dict(findings),
+                notes=str(entry.get("notes", "")),
+                file=str(path),
             )
         )
     return out

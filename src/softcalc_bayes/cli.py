@@ -145,8 +145,17 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
     net = _network(args)
     table = sensitivity(net, _parse_evidence(args.evidence), target=args.target, state=args.state)
-    cols = ["node", "parents", "state", "x0", "sensitivity_value", "admissible_low",
-            "admissible_high", "source", "basis"]
+    cols = [
+        "node",
+        "parents",
+        "state",
+        "x0",
+        "sensitivity_value",
+        "admissible_low",
+        "admissible_high",
+        "source",
+        "basis",
+    ]
     shown = table.head(args.top)[cols].copy()
     shown["parents"] = shown["parents"].map(lambda d: ",".join(f"{k}={v}" for k, v in d.items()))
     _print_table(shown, args.json)
@@ -180,7 +189,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(p: argparse.ArgumentParser, evidence: bool = False) -> None:
-        p.add_argument("--network", type=Path, default=None, help="network folder (default: packaged)")
+        p.add_argument(
+            "--network", type=Path, default=None, help="network folder (default: packaged)"
+        )
         p.add_argument("--profile", default=None, help="prior profile (clinical setting)")
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
         if evidence:

@@ -96,7 +96,9 @@ def coverage(net: Network) -> CoverageReport:
     params = net.parameters()
     overall = params["basis"].value_counts(normalize=True).reindex(list(BASES), fill_value=0.0)
     per_node = (
-        params.groupby("node")["basis"].value_counts(normalize=True).unstack(fill_value=0.0)
+        params.groupby("node")["basis"]
+        .value_counts(normalize=True)
+        .unstack(fill_value=0)
         .reindex(columns=list(BASES), fill_value=0.0)
     )
     per_node["n_parameters"] = params.groupby("node").size()
@@ -106,7 +108,8 @@ def coverage(net: Network) -> CoverageReport:
     rows = (
         written.groupby(["node", "config"])["basis"]
         .agg(lambda b: "assumption" if (b == "assumption").any() else b.mode().iloc[0])
-        .rename("basis").reset_index()
+        .rename("basis")
+        .reset_index()
     )
     rows["documented"] = rows["basis"] != "assumption"
     rows["diagnosis"] = rows["config"].map(lambda c: dict(c).get(net.target))
@@ -117,7 +120,9 @@ def coverage(net: Network) -> CoverageReport:
         assumed = sorted(set(mine.loc[~mine["documented"], "node"]))
         records.append(
             {
-                "diagnosis": diagnosis, "documented": len(documented), "assumed": len(assumed),
+                "diagnosis": diagnosis,
+                "documented": len(documented),
+                "assumed": len(assumed),
                 "documented_findings": ", ".join(documented),
                 "assumed_findings": ", ".join(assumed),
             }

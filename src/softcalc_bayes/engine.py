@@ -21,6 +21,7 @@ per-component results are precomputed.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -190,6 +191,10 @@ class CompiledEngine:
         for comp in self.components:
             self.stride_of[list(comp.variables)] = comp.strides
         self._offsets = np.array([c.offset for c in self.components], dtype=np.int64)
+        # plain-Python lookups for the single-query hot path
+        self._comp_list = [int(c) for c in self.component_of]
+        self._stride_list = [int(s) for s in self.stride_of]
+        self._offset_list = [c.offset for c in self.components]
         mat = np.zeros((len(self.names), len(self.components)))
         for c, comp in enumerate(self.components):
             mat[list(comp.variables), c] = comp.strides
@@ -223,15 +228,17 @@ class CompiledEngine:
         """Table rows touched by ``evidence``, per-component local codes, and the base."""
         local: dict[int, int] = {}
         base = self.log_base
+        index, comps, strides = self.index, self._comp_list, self._stride_list
         for name, state in evidence.items():
-            v = self.index[name]
+            v = index[name]
             if v == self.pivot:  # evidence on the pivot: an indicator in log space
                 base = np.full_like(base, -np.inf)
                 base[state] = self.log_base[state]
                 continue
-            c = int(self.component_of[v])
-            local[c] = local.get(c, 0) + (state + 1) * int(self.stride_of[v])
-        return [self.components[c].offset + i for c, i in local.items()], local, base
+            c = comps[v]
+            local[c] = local.get(c, 0) + (state + 1) * strides[v]
+        offsets = self._offset_list
+        return [offsets[c] + i for c, i in local.items()], local, base
 
     def log_joint(self, evidence: Mapping[str, int]) -> np.ndarray:
         """``log P(pivot = t, evidence)`` for every pivot state ``t``.
@@ -241,7 +248,7 @@ class CompiledEngine:
         flat, _, base = self._flat(evidence)
         if not flat:
             return base.copy()
-        return base + self.delta[flat].sum(axis=0)
+        return np.asarray(base + self.delta[flat].sum(axis=0))
 
     def posterior(self, evidence: Mapping[str, int], target: str | None = None) -> np.ndarray:
         """Posterior of ``target`` (default: the pivot) given ``evidence`` (state indices).
@@ -259,11 +266,17 @@ class CompiledEngine:
         comp = self.components[c]
         rest = [i for i in flat if not comp.offset <= i < comp.offset + comp.size]
         logp = base + (self.delta[rest].sum(axis=0) if rest else 0.0)
-        codes = comp.offset + local.get(c, 0) + np.arange(1, int(self.cards[x]) + 1) * int(self.stride_of[x])
+        codes = (
+            comp.offset
+            + local.get(c, 0)
+            + np.arange(1, int(self.cards[x]) + 1) * int(self.stride_of[x])
+        )
         joint = logp[None, :] + self.delta[codes]
         return _normalise(_logsumexp(joint, axis=1))
 
-    def component_messages(self, evidence: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    def component_messages(
+        self, evidence: Mapping[str, int]
+    ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
         """Per-component ``log m_C(t; e_C)`` (n_components, n_pivot), the log prior
         with any pivot evidence applied, and the local evidence code of each touched
         component."""
@@ -320,7 +333,7 @@ class CompiledEngine:
                 joint = logp[lo:hi, None, :] + self.delta[idx]
                 out[lo:hi] = _logsumexp(joint, axis=2)
             out = _normalise_rows(out)
-        return out
+        return np.asarray(out)
 
 
 def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
@@ -328,15 +341,16 @@ def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
     safe = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
         s = np.log(np.sum(np.exp(a - safe), axis=axis, keepdims=True)) + safe
-    return np.squeeze(s, axis=axis)
+    return np.asarray(np.squeeze(s, axis=axis))
 
 
 def _normalise(logp: np.ndarray) -> np.ndarray:
-    m = float(np.max(logp))
-    if not np.isfinite(m):
+    m = float(logp.max())
+    if not math.isfinite(m):
         raise ZeroProbabilityError()
     p = np.exp(logp - m)
-    return np.asarray(p / p.sum())
+    p /= p.sum()
+    return p
 
 
 def _normalise_rows(logp: np.ndarray) -> np.ndarray:

@@ -101,7 +101,9 @@ def evaluate(
     states = net.states(net.target)
     for case in cases:
         if case.diagnosis not in states:
-            raise EvidenceError(f"Case {case.id!r}: " + unknown_message("diagnosis", case.diagnosis, states))
+            raise EvidenceError(
+                f"Case {case.id!r}: " + unknown_message("diagnosis", case.diagnosis, states)
+            )
     frame = cases_frame(cases)
     try:
         post = net.posterior_batch(frame)
@@ -117,24 +119,33 @@ def evaluate(
     groups = [net.spec.groups[c.diagnosis] for c in cases]
     per_case = pd.DataFrame(
         {
-            "diagnosis": [c.diagnosis for c in cases], "group": groups, "rank": rank,
-            "p_true": p_true, "top_call": [states[i] for i in values.argmax(axis=1)],
-            "p_top": values.max(axis=1), "n_findings": [len(c.findings) for c in cases],
+            "diagnosis": [c.diagnosis for c in cases],
+            "group": groups,
+            "rank": rank,
+            "p_true": p_true,
+            "top_call": [states[i] for i in values.argmax(axis=1)],
+            "p_top": values.max(axis=1),
+            "n_findings": [len(c.findings) for c in cases],
         },
         index=pd.Index([c.id for c in cases], name="case"),
     )
     metrics = pd.Series(
         {
-            "n_cases": n, "n_diagnoses": len(set(per_case["diagnosis"])),
-            "top1": float(np.mean(rank <= 1)), "top3": float(np.mean(rank <= 3)),
-            "top5": float(np.mean(rank <= 5)), "mean_rank": float(rank.mean()),
+            "n_cases": n,
+            "n_diagnoses": len(set(per_case["diagnosis"])),
+            "top1": float(np.mean(rank <= 1)),
+            "top3": float(np.mean(rank <= 3)),
+            "top5": float(np.mean(rank <= 5)),
+            "mean_rank": float(rank.mean()),
             "brier": float(((values - onehot) ** 2).sum(axis=1).mean()),
             "log_loss": float(-np.log(np.clip(p_true, eps, 1.0)).mean()),
         }
     )
     per_group = per_case.groupby("group").agg(
-        n=("rank", "size"), top1=("rank", lambda r: float((r <= 1).mean())),
-        top3=("rank", lambda r: float((r <= 3).mean())), mean_rank=("rank", "mean"),
+        n=("rank", "size"),
+        top1=("rank", lambda r: float((r <= 1).mean())),
+        top3=("rank", lambda r: float((r <= 3).mean())),
+        mean_rank=("rank", "mean"),
     )
     edges = np.linspace(0.0, 1.0, bins + 1)
     flat_p, flat_y = values.ravel(), onehot.ravel()
@@ -145,7 +156,9 @@ def evaluate(
         if mask.any():
             rows.append(
                 {
-                    "bin_low": edges[b], "bin_high": edges[b + 1], "count": int(mask.sum()),
+                    "bin_low": edges[b],
+                    "bin_high": edges[b + 1],
+                    "count": int(mask.sum()),
                     "mean_predicted": float(flat_p[mask].mean()),
                     "observed_frequency": float(flat_y[mask].mean()),
                 }

@@ -153,10 +153,16 @@ class Network:
                     prov = node.provenance[c][s]
                     records.append(
                         {
-                            "node": name, "parents": parents, "state": state,
-                            "value": float(node.cpt[c, s]), "source": prov.source,
-                            "locator": prov.locator, "basis": prov.basis, "reason": prov.reason,
-                            "strength": prov.strength, "is_default": bool(node.is_default[c, s]),
+                            "node": name,
+                            "parents": parents,
+                            "state": state,
+                            "value": float(node.cpt[c, s]),
+                            "source": prov.source,
+                            "locator": prov.locator,
+                            "basis": prov.basis,
+                            "reason": prov.reason,
+                            "strength": prov.strength,
+                            "is_default": bool(node.is_default[c, s]),
                         }
                     )
         return pd.DataFrame.from_records(records)
@@ -272,19 +278,19 @@ class Network:
             values = self._pgmpy_posterior(codes, target)
         else:
             raise EvidenceError(unknown_message("engine", engine, ["compiled", "pgmpy"]))
-        states = self.spec.nodes[target].states
         order = np.argsort(-values, kind="stable")
-        return pd.Series(
-            values[order], index=pd.Index([states[i] for i in order], name=target), name=target
-        )
+        index = pd.Index(self._state_arrays[target][order], name=target, dtype=object)
+        return pd.Series(values[order], index=index, name=target, copy=False)
+
+    @cached_property
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {n: np.array(node.states, dtype=object) for n, node in self.spec.nodes.items()}
 
     def _pgmpy_posterior(self, codes: Mapping[str, int], target: str) -> np.ndarray:
         if codes and not np.isfinite(self.engine.log_evidence(codes)):
             raise EvidenceError(self._conflict_message(codes))
         named = {n: self.spec.nodes[n].states[i] for n, i in codes.items()}
-        factor = self._pgmpy_inference.query(
-            [target], evidence=named or None, show_progress=False
-        )
+        factor = self._pgmpy_inference.query([target], evidence=named or None, show_progress=False)
         names = factor.state_names[target]
         by_name = dict(zip(names, np.asarray(factor.values, dtype=float), strict=True))
         return np.array([by_name[s] for s in self.spec.nodes[target].states])
@@ -332,27 +338,25 @@ class Network:
         codes = np.zeros((len(cases), len(self.engine.names)), dtype=np.int64)
         for column in cases.columns:
             node = self._finding(column, target)
-            lookup = self._state_index[column]
-            values = cases[column].to_numpy(dtype=object)
-            col = np.zeros(len(values), dtype=np.int64)
-            for i, value in enumerate(values):
-                if _missing(value):
-                    continue
-                index = lookup.get(value) if isinstance(value, str) else None
-                if index is None:
-                    raise EvidenceError(
-                        f"Row {cases.index[i]!r}, column {column!r}: "
-                        + unknown_message("state", value, node.states)
-                    )
-                col[i] = index + 1
-            codes[:, self.engine.index[column]] = col
+            values = cases[column]
+            lookup = pd.Index(list(node.states), dtype=object)
+            coded = lookup.get_indexer(values.to_numpy(dtype=object)).astype(np.int64)
+            bad = (coded < 0) & values.notna().to_numpy()
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise EvidenceError(
+                    f"Row {cases.index[i]!r}, column {column!r}: "
+                    + unknown_message("state", values.iloc[i], node.states)
+                )
+            codes[:, self.engine.index[column]] = coded + 1
         try:
             values = self.engine.posterior_batch(codes, target)
         except ZeroProbabilityError as exc:
             rows = [] if exc.rows is None else list(cases.index[exc.rows][:10])
             raise EvidenceError(f"Evidence has probability zero in rows {rows}") from None
         return pd.DataFrame(
-            values, index=cases.index,
+            values,
+            index=cases.index,
             columns=pd.Index(self.spec.nodes[target].states, name=target),
         )
 

@@ -90,8 +90,13 @@ def plot_sensitivity_function(
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (row["a"] * x + row["b"]) / (row["c"] * x + row["d"])
     ax.plot(x, f, color="#2b5d8a", lw=2, label="f(x)")
-    ax.axvspan(row["admissible_low"], row["admissible_high"], color="#d5e8d4", alpha=0.6,
-               label="admissible range")
+    ax.axvspan(
+        row["admissible_low"],
+        row["admissible_high"],
+        color="#d5e8d4",
+        alpha=0.6,
+        label="admissible range",
+    )
     ax.axvline(row["x0"], color="#c0392b", ls="--", lw=1, label=f"x0 = {row['x0']:.3g}")
     ax.scatter([row["x0"]], [row["posterior"]], color="#c0392b", zorder=3)
     if threshold is not None:
@@ -120,11 +125,21 @@ def plot_reliability(calibration: pd.DataFrame, *, ax: Any | None = None) -> Any
     """Reliability diagram from :attr:`EvaluationReport.calibration`."""
     ax = _axes(ax)
     ax.plot([0, 1], [0, 1], color="#999999", ls="--", lw=1, label="perfect calibration")
-    ax.plot(calibration["mean_predicted"], calibration["observed_frequency"], marker="o",
-            color="#2b5d8a", label="network")
+    ax.plot(
+        calibration["mean_predicted"],
+        calibration["observed_frequency"],
+        marker="o",
+        color="#2b5d8a",
+        label="network",
+    )
     for _, r in calibration.iterrows():
-        ax.annotate(str(int(r["count"])), (r["mean_predicted"], r["observed_frequency"]),
-                    fontsize=7, xytext=(3, -8), textcoords="offset points")
+        ax.annotate(
+            str(int(r["count"])),
+            (r["mean_predicted"], r["observed_frequency"]),
+            fontsize=7,
+            xytext=(3, -8),
+            textcoords="offset points",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("mean predicted probability")

@@ -105,9 +105,7 @@ def _component_gradients(
                 ind[observed[v]] = 1.0
             operands.append(ind)
             subs.append(letter[v])
-        factor_subs = {
-            f: "".join(letter[v] for v in (*engine.parents[f], f)) for f in comp.factors
-        }
+        factor_subs = {f: "".join(letter[v] for v in (*engine.parents[f], f)) for f in comp.factors}
         for f in comp.factors:
             ops = operands + [engine.tensors[g] for g in comp.factors if g != f]
             ss = subs + [factor_subs[g] for g in comp.factors if g != f]
@@ -273,7 +271,9 @@ def sensitivity(
         if not 0.0 <= threshold <= 1.0:
             raise EvidenceError(f"threshold must be in [0, 1], got {threshold!r}")
         sign = np.where(f0 >= threshold, 1.0, -1.0)
-        low, high = _interval((sign * (a - threshold * c))[:, None], (sign * (b - threshold * d))[:, None])
+        low, high = _interval(
+            (sign * (a - threshold * c))[:, None], (sign * (b - threshold * d))[:, None]
+        )
     table = net.parameters()
     table["x0"], table["a"], table["b"], table["c"], table["d"] = x0, a, b, c, d
     table["posterior"] = f0

@@ -170,9 +170,7 @@ def _load_sources(folder: Path) -> dict[str, Source]:
                 url=entry.get("url"),
             )
             if key in sources and sources[key].citation != src.citation:
-                raise NetworkSpecError(
-                    f"{where}: id already defined differently in {origin[key]}"
-                )
+                raise NetworkSpecError(f"{where}: id already defined differently in {origin[key]}")
             sources[str(key)] = src
             origin[str(key)] = path
     return sources
@@ -191,7 +189,9 @@ def _load_verbal_scale(folder: Path) -> dict[str, float]:
     return scale
 
 
-def _node_order(raw: Mapping[str, dict[str, Any]], target: str, files: Mapping[str, str]) -> list[str]:
+def _node_order(
+    raw: Mapping[str, dict[str, Any]], target: str, files: Mapping[str, str]
+) -> list[str]:
     graph = nx.DiGraph()
     graph.add_node(target)
     for name, data in raw.items():
@@ -205,7 +205,9 @@ def _node_order(raw: Mapping[str, dict[str, Any]], target: str, files: Mapping[s
             graph.add_edge(parent, name)
     if not nx.is_directed_acyclic_graph(graph):
         cycle = " -> ".join(edge[0] for edge in nx.find_cycle(graph))
-        raise NetworkSpecError(f"{files.get(target, 'nodes')}: the parent links form a cycle: {cycle}")
+        raise NetworkSpecError(
+            f"{files.get(target, 'nodes')}: the parent links form a cycle: {cycle}"
+        )
     return [n for n in nx.lexicographical_topological_sort(graph) if n != target]
 
 
@@ -221,7 +223,9 @@ def _read_nodes(folder: Path, target: str) -> tuple[dict[str, dict[str, Any]], d
             raise NetworkSpecError(f"{path}: node {name!r} is defined twice")
         kind = data.get("kind", "finding")
         if kind not in NODE_KINDS:
-            raise NetworkSpecError(f"{path}: node {name!r}: " + unknown_message("kind", kind, NODE_KINDS))
+            raise NetworkSpecError(
+                f"{path}: node {name!r}: " + unknown_message("kind", kind, NODE_KINDS)
+            )
         states = data.get("states")
         if not isinstance(states, list) or len(states) < 2:
             raise NetworkSpecError(f"{path}: node {name!r}: 'states' must list at least two states")
@@ -234,7 +238,9 @@ def _read_nodes(folder: Path, target: str) -> tuple[dict[str, dict[str, Any]], d
             raise NetworkSpecError(f"{path}: node {name!r}: states are repeated")
         parents = data.get("parents") or []
         if not isinstance(parents, list) or len(set(parents)) != len(parents):
-            raise NetworkSpecError(f"{path}: node {name!r}: 'parents' must be a list of distinct names")
+            raise NetworkSpecError(
+                f"{path}: node {name!r}: 'parents' must be a list of distinct names"
+            )
         data = {**data, "states": states, "parents": parents, "kind": kind}
         raw[name] = data
         files[name] = str(path)
@@ -255,7 +261,9 @@ def _load_target(folder: Path) -> tuple[str, dict[str, str], dict[str, str], dic
         entry = _mapping(entry, f"{path}: state {state!r}")
         group = entry.get("group")
         if groups_doc and group not in groups_doc:
-            raise NetworkSpecError(f"{path}: state {state!r}: " + unknown_message("group", group, groups_doc))
+            raise NetworkSpecError(
+                f"{path}: state {state!r}: " + unknown_message("group", group, groups_doc)
+            )
         labels[str(state)] = str(entry.get("label", state))
         groups[str(state)] = str(group)
     return str(name), labels, groups, {str(k): str(v) for k, v in groups_doc.items()}, str(path)
@@ -271,7 +279,9 @@ def _load_profiles(
     for name, entry in profiles_doc.items():
         entry = _mapping(entry, f"{path}: profile {name!r}")
         probs, prov = resolve_prior(entry, states, ctx.at(str(path), f"profile {name!r}"))
-        profiles[str(name)] = Profile(str(name), str(entry.get("description", "")).strip(), probs, prov)
+        profiles[str(name)] = Profile(
+            str(name), str(entry.get("description", "")).strip(), probs, prov
+        )
     default = data.get("default", next(iter(profiles), None))
     if default not in profiles:
         raise NetworkSpecError(f"{path}: default " + unknown_message("profile", default, profiles))
@@ -305,31 +315,48 @@ def _load_constraints(
         source = entry.get("source")
         if source not in sources:
             raise NetworkSpecError(f"{where}: " + unknown_message("source", source, sources))
-        finding, state = entry.get("finding"), entry.get("state")
+        finding = None if entry.get("finding") is None else str(entry["finding"])
+        state = None if entry.get("state") is None else str(entry["state"])
         if kind != "posterior_order":
-            if finding not in nodes or finding == target:
-                raise NetworkSpecError(f"{where}: " + unknown_message("node", finding, list(nodes)[1:]))
-            if state not in nodes[finding]:
-                raise NetworkSpecError(f"{where}: " + unknown_message("state", state, nodes[finding]))
+            if finding is None or finding not in nodes or finding == target:
+                raise NetworkSpecError(
+                    f"{where}: " + unknown_message("node", finding, list(nodes)[1:])
+                )
+            if state is None or state not in nodes[finding]:
+                raise NetworkSpecError(
+                    f"{where}: " + unknown_message("state", state, nodes[finding])
+                )
         evidence = {str(k): v for k, v in (entry.get("evidence") or {}).items()}
         for node, value in evidence.items():
             if node not in nodes:
                 raise NetworkSpecError(f"{where}: evidence " + unknown_message("node", node, nodes))
             if value not in nodes[node]:
-                raise NetworkSpecError(f"{where}: evidence on {node!r}: " + unknown_message("state", value, nodes[node]))
-        names = {
-            key: _as_tuple(entry.get(key)) for key in ("greater", "lesser", "diagnoses")
-        }
+                raise NetworkSpecError(
+                    f"{where}: evidence on {node!r}: "
+                    + unknown_message("state", value, nodes[node])
+                )
+        names = {key: _as_tuple(entry.get(key)) for key in ("greater", "lesser", "diagnoses")}
         for key, values in names.items():
             for value in values:
                 if value not in diagnoses:
-                    raise NetworkSpecError(f"{where}: {key}: " + unknown_message("diagnosis", value, diagnoses))
+                    raise NetworkSpecError(
+                        f"{where}: {key}: " + unknown_message("diagnosis", value, diagnoses)
+                    )
         out.append(
             Constraint(
-                id=cid, kind=str(kind), source=str(source), locator=str(entry.get("locator", "")),
-                statement=str(entry.get("statement", "")), finding=finding, state=state,
-                greater=names["greater"], lesser=names["lesser"], diagnoses=names["diagnoses"],
-                evidence=evidence, max=entry.get("max"), min=entry.get("min"),
+                id=cid,
+                kind=str(kind),
+                source=str(source),
+                locator=str(entry.get("locator", "")),
+                statement=str(entry.get("statement", "")),
+                finding=finding,
+                state=state,
+                greater=names["greater"],
+                lesser=names["lesser"],
+                diagnoses=names["diagnoses"],
+                evidence=evidence,
+                max=entry.get("max"),
+                min=entry.get("min"),
             )
         )
     return tuple(out)
@@ -372,7 +399,9 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
     ctx = ProvenanceContext(sources=sources, scale=scale, default_strength=strengths)
     target, labels, groups, group_labels, target_file = _load_target(folder)
     if meta.get("target", target) != target:
-        raise NetworkSpecError(f"{meta_path}: target {meta.get('target')!r} is not the node of diagnosis.yaml ({target!r})")
+        raise NetworkSpecError(
+            f"{meta_path}: target {meta.get('target')!r} is not the node of diagnosis.yaml ({target!r})"
+        )
     target_states = tuple(labels)
     profiles, default_profile = _load_profiles(folder, target_states, ctx)
     chosen = default_profile if profile is None else profile
@@ -385,27 +414,50 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
     prior = profiles[chosen]
     nodes: dict[str, NodeSpec] = {
         target: NodeSpec(
-            name=target, kind="target", states=target_states, parents=(),
-            cpt=prior.probs[None, :], provenance=(prior.provenance,),
-            is_default=np.zeros((1, len(target_states)), dtype=bool), file=target_file,
+            name=target,
+            kind="target",
+            states=target_states,
+            parents=(),
+            cpt=prior.probs[None, :],
+            provenance=(prior.provenance,),
+            is_default=np.zeros((1, len(target_states)), dtype=bool),
+            file=target_file,
         )
     }
     for name in order:
         data = raw[name]
         parents = tuple(data["parents"])
         cpt, prov, is_default = resolve_table(
-            data, tuple(data["states"]), {p: state_map[p] for p in parents},
+            data,
+            tuple(data["states"]),
+            {p: state_map[p] for p in parents},
             ctx.at(files[name], f"node {name!r}"),
         )
         nodes[name] = NodeSpec(
-            name=name, kind=data["kind"], states=tuple(data["states"]), parents=parents,
-            cpt=cpt, provenance=prov, is_default=is_default,
-            description=" ".join(str(data.get("description", "")).split()), file=files[name],
+            name=name,
+            kind=data["kind"],
+            states=tuple(data["states"]),
+            parents=parents,
+            cpt=cpt,
+            provenance=prov,
+            is_default=is_default,
+            description=" ".join(str(data.get("description", "")).split()),
+            file=files[name],
         )
     constraints = _load_constraints(folder, state_map, target, sources)
     return NetworkSpec(
-        name=str(meta.get("name", folder.name)), version=str(meta.get("version", "")),
-        path=folder, target=target, nodes=nodes, labels=labels, groups=groups,
-        group_labels=group_labels, sources=sources, verbal_scale=scale, profiles=profiles,
-        profile=chosen, default_profile=default_profile, constraints=constraints,
+        name=str(meta.get("name", folder.name)),
+        version=str(meta.get("version", "")),
+        path=folder,
+        target=target,
+        nodes=nodes,
+        labels=labels,
+        groups=groups,
+        group_labels=group_labels,
+        sources=sources,
+        verbal_scale=scale,
+        profiles=profiles,
+        profile=chosen,
+        default_profile=default_profile,
+        constraints=constraints,
     )
