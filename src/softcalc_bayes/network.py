@@ -338,24 +338,24 @@ class Network:
         codes = np.zeros((len(cases), len(self.engine.names)), dtype=np.int64)
         for column in cases.columns:
             node = self._finding(column, target)
-            values = cases[column]
+            column_values = cases[column]
             lookup = pd.Index(list(node.states), dtype=object)
-            coded = lookup.get_indexer(values.to_numpy(dtype=object)).astype(np.int64)
-            bad = (coded < 0) & values.notna().to_numpy()
+            coded = lookup.get_indexer(pd.Index(column_values, dtype=object)).astype(np.int64)
+            bad = (coded < 0) & column_values.notna().to_numpy()
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise EvidenceError(
                     f"Row {cases.index[i]!r}, column {column!r}: "
-                    + unknown_message("state", values.iloc[i], node.states)
+                    + unknown_message("state", column_values.iloc[i], node.states)
                 )
             codes[:, self.engine.index[column]] = coded + 1
         try:
-            values = self.engine.posterior_batch(codes, target)
+            result = self.engine.posterior_batch(codes, target)
         except ZeroProbabilityError as exc:
             rows = [] if exc.rows is None else list(cases.index[exc.rows][:10])
             raise EvidenceError(f"Evidence has probability zero in rows {rows}") from None
         return pd.DataFrame(
-            values,
+            result,
             index=cases.index,
             columns=pd.Index(self.spec.nodes[target].states, name=target),
         )

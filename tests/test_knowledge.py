@@ -1,0 +1,77 @@
+"""The knowledge base: cited constraints hold, coverage, case library and its evaluation."""
+
+from __future__ import annotations
+
+import pytest
+
+from softcalc_bayes import Network, load_network
+from softcalc_bayes.cases import load_cases
+from softcalc_bayes.constraints import check_constraints
+from softcalc_bayes.coverage import coverage
+from softcalc_bayes.evaluate import evaluate
+
+
+def test_there_are_cited_constraints(net: Network) -> None:
+    assert len(net.spec.constraints) >= 15
+    assert all(c.source in net.spec.sources and c.locator for c in net.spec.constraints)
+
+
+@pytest.mark.parametrize("profile", ["neutral", "msk_referral", "general_radiology"])
+def test_likelihood_constraints_hold_in_every_profile(profile: str) -> None:
+    table = check_constraints(load_network(profile=profile))
+    likelihood = table[table["kind"] != "posterior_order"]
+    assert likelihood["holds"].all(), likelihood[~likelihood["holds"]]
+
+
+@pytest.mark.parametrize("profile", ["neutral", "msk_referral"])
+def test_posterior_constraints_hold(profile: str) -> None:
+    # general_radiology is excluded on purpose: there hereditary tumoral calcinosis has a
+    # population prior 20,000 times below dystrophic calcification, and the cited
+    # constraint (periarticular lobulated mineral with high phosphate favours tumoral
+    # calcinosis) is a statement about referred masses. README, "Knowledge base".
+    table = check_constraints(load_network(profile=profile))
+    posterior = table[table["kind"] == "posterior_order"]
+    assert len(posterior) > 0
+    assert posterior["holds"].all(), posterior[~posterior["holds"]]
+
+
+def test_coverage_targets(net: Network) -> None:
+    report = coverage(net)
+    assert report.documented_row_share >= 0.80
+    assert report.min_documented_findings >= 4
+    assert set(report.per_diagnosis.index) == set(net.states("diagnosis"))
+
+
+def test_case_library_size_and_provenance(net: Network) -> None:
+    cases = load_cases()
+    assert len(cases) >= 60
+    assert len({c.diagnosis for c in cases}) >= 30
+    for case in cases:
+        assert case.citation.strip() and case.confirmation.strip()
+        assert case.diagnosis in net.states("diagnosis")
+        for finding, state in case.findings.items():
+            assert state in net.states(finding), (case.id, finding, state)
+
+
+def test_evaluation_regression_floor(net: Network) -> None:
+    """Measured floor on our own library with the default profile.
+
+    Measured 2026-11-21: top-1 60.0%, top-3 82.7% (110 cases). The issue's target is
+    top-3 >= 85%: not yet met (README, "Evaluation"). This test guards against
+    regressions; it is not the target.
+    """
+    report = evaluate(net, load_cases())
+    assert report.metrics["top1"] >= 0.58
+    assert report.metrics["top3"] >= 0.80
+    assert report.metrics["brier"] < 0.6
+    assert abs(report.calibration["count"].sum() - len(load_cases()) * 39) == 0
+
+
+def test_evaluation_metrics_are_consistent(net: Network) -> None:
+    report = evaluate(net, load_cases())
+    m = report.metrics
+    assert m["top1"] <= m["top3"] <= m["top5"] <= 1.0
+    assert m["mean_rank"] >= 1.0
+    per_case = report.per_case
+    assert ((per_case["rank"] == 1) == (per_case["top_call"] == per_case["diagnosis"])).mean() > 0.99
+    assert report.posteriors.sum(axis=1).round(9).eq(1.0).all()

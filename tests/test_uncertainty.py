@@ -1,0 +1,395 @@
+"""Monte Carlo parameter uncertainty and Sobol indices (softcalc_bayes.uncertainty)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from conftest import TINY, write_network
+from softcalc_bayes import CompiledEngine, EvidenceError, Network, load_network
+from softcalc_bayes.uncertainty import (
+    UncertaintyResult,
+    _plan,
+    posterior_uncertainty,
+    sobol_indices,
+)
+
+NET = load_network()
+DIAGNOSES = NET.states(NET.target)
+
+# Eight findings whose components are single findings under the diagnosis.
+CASE8 = {
+    "age_group": "adult_60_plus", "sex": "male", "anatomic_site": "shoulder_girdle",
+    "trauma_history": "no", "lesion_size": "gt_10cm",
+    "mineralization_pattern": "cloudlike_osteoid", "zonal_pattern": "central_dense",
+    "fat_in_lesion": "present",
+}
+# Findings below the latent nodes amplification_12q and mineral_metabolism too.
+LATENT_CASE = {
+    "anatomic_site": "shoulder_girdle", "fat_in_lesion": "present",
+    "mineralization_pattern": "cloudlike_osteoid", "mdm2_cdk4_ihc": "positive",
+    "mdm2_fish": "amplified", "serum_calcium": "high", "sex": "male",
+}
+
+
+def scaled(net: Network, factor: float, only: Iterable[str] | None = None) -> Network:
+    """A copy of ``net`` whose provenance strengths are multiplied by ``factor``."""
+    chosen = set(net.nodes if only is None else only)
+    nodes = {}
+    for name, node in net.spec.nodes.items():
+        if name in chosen:
+            prov = tuple(
+                tuple(dataclasses.replace(p, strength=p.strength * factor) for p in row)
+                for row in node.provenance
+            )
+            node = dataclasses.replace(node, provenance=prov)
+        nodes[name] = node
+    return Network(dataclasses.replace(net.spec, nodes=nodes))
+
+
+def reference_samples(net: Network, evidence: Mapping[str, str], n: int, seed: int) -> np.ndarray:
+    """Slow, independent reference: redraw EVERY table row with ``rng.dirichlet``,
+    compile an engine on the perturbed network and run exact inference, per sample.
+
+    Returns ``(n, n_diagnoses)`` in network order.
+    """
+    rng = np.random.default_rng(seed)
+    codes = net.encode(evidence)
+    nodes = list(net.spec.nodes.values())
+    alphas = []
+    for node in nodes:
+        strength = np.array([[p.strength for p in row] for row in node.provenance])
+        alphas.append(np.unique(strength * node.cpt, axis=0, return_inverse=True))
+    out = np.empty((n, len(net.states(net.target))))
+    for i in range(n):
+        drawn = []
+        for node, (rows, inverse) in zip(nodes, alphas, strict=True):
+            cpt = np.empty((inverse.size, rows.shape[1]))
+            for r, alpha in enumerate(rows):
+                where = np.flatnonzero(inverse.ravel() == r)
+                cpt[where] = rng.dirichlet(alpha, size=where.size)
+            drawn.append(dataclasses.replace(node, cpt=cpt))
+        out[i] = CompiledEngine(drawn, pivot=net.target).posterior(codes)
+    return out
+
+
+def assert_same_distribution(
+    fast: pd.DataFrame, ref: np.ndarray, states: tuple[str, ...], diagnoses: Iterable[str]
+) -> None:
+    """Means within 4.5 standard errors and a two-sample KS test not rejecting at 1e-3."""
+    for d in diagnoses:
+        a, r = fast[d].to_numpy(), ref[:, states.index(d)]
+        se = np.sqrt(a.var(ddof=1) / a.size + r.var(ddof=1) / r.size)
+        assert abs(a.mean() - r.mean()) <= 4.5 * se + 1e-9, (d, a.mean(), r.mean(), se)
+        assert stats.ks_2samp(a, r).pvalue > 1e-3, d
+
+
+def assert_stays_close(result: UncertaintyResult, ref: np.ndarray, states: tuple[str, ...]) -> None:
+    p_ref = float(np.mean(ref.argmax(axis=1) == states.index(result.top)))
+    p = result.p_top_stays
+    n, m = len(result.samples), len(ref)
+    se = np.sqrt(p * (1 - p) / n + p_ref * (1 - p_ref) / m) + 1e-3
+    assert abs(p - p_ref) <= 4.5 * se
+
+
+# --------------------------------------------------------------------------- tiny networks
+CUSTOM = copy.deepcopy(TINY)
+CUSTOM["nodes/sharp.yaml"] = {
+    "node": "sharp", "states": ["hit", "miss"], "parents": ["diagnosis"], "remainder": "miss",
+    "default": {"probs": {"hit": 0.05}, "basis": "assumption", "reason": "r"},
+    "rows": [{"when": {"diagnosis": "d1"}, "probs": {"hit": 0.9}, "basis": "assumption",
+              "reason": "r"}],
+}
+CUSTOM["nodes/bland.yaml"] = {
+    "node": "bland", "states": ["rare", "usual"], "parents": ["diagnosis"], "remainder": "rare",
+    "default": {"probs": {"usual": 0.98}, "basis": "assumption", "reason": "r"},
+}
+CUSTOM["nodes/marker.yaml"] = {  # d1 only; impossible under d2 and d3
+    "node": "marker", "states": ["yes", "no"], "parents": ["diagnosis"], "remainder": "no",
+    "default": {"probs": {"yes": 0.0}, "basis": "assumption", "reason": "r"},
+    "rows": [{"when": {"diagnosis": "d1"}, "probs": {"yes": 0.7}, "basis": "assumption",
+              "reason": "r"}],
+}
+CUSTOM["nodes/negative.yaml"] = {  # 'never' is impossible under d1
+    "node": "negative", "states": ["never", "other"], "parents": ["diagnosis"],
+    "remainder": "other",
+    "default": {"probs": {"never": 0.4}, "basis": "assumption", "reason": "r"},
+    "rows": [{"when": {"diagnosis": "d1"}, "probs": {"never": 0.0}, "basis": "assumption",
+              "reason": "r"}],
+}
+
+
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    folder: Path = tmp_path_factory.mktemp("custom")
+    return load_network(write_network(folder, CUSTOM))
+
+
+# --------------------------------------------------------------------------- MC: basics
+def test_result_shape_and_point_posterior() -> None:
+    res = posterior_uncertainty(NET, CASE8, n_samples=500, seed=0)
+    point = NET.posterior(CASE8)
+    assert isinstance(res, UncertaintyResult)
+    assert list(res.summary.columns) == ["posterior", "mean", "sd", "low", "high"]
+    assert list(res.summary.index) == list(point.index)
+    assert res.summary.index.name == "diagnosis"
+    np.testing.assert_array_equal(res.summary["posterior"].to_numpy(), point.to_numpy())
+    assert res.top == point.index[0]
+    assert res.samples.shape == (500, len(DIAGNOSES))
+    assert list(res.samples.columns) == list(point.index)
+    assert "top" in repr(res)
+
+
+def test_samples_are_distributions() -> None:
+    res = posterior_uncertainty(NET, LATENT_CASE, n_samples=1000, seed=1)
+    values = res.samples.to_numpy()
+    assert np.all(np.isfinite(values))
+    assert np.all((values >= 0) & (values <= 1))
+    np.testing.assert_allclose(values.sum(axis=1), 1.0, atol=1e-12)
+    s = res.summary
+    assert np.all(s["low"] <= s["high"])
+    assert np.all((s[["mean", "sd", "low", "high"]].to_numpy() >= 0))
+    assert np.all(s[["mean", "low", "high"]].to_numpy() <= 1)
+    np.testing.assert_allclose(s["mean"], values.mean(axis=0))
+    assert 0.0 <= res.p_top_stays <= 1.0
+
+
+def test_credible_interval_level() -> None:
+    res = posterior_uncertainty(NET, CASE8, n_samples=2000, credible=0.5, seed=3)
+    col = res.samples[res.top]
+    inside = ((col >= res.summary.loc[res.top, "low"]) & (col <= res.summary.loc[res.top, "high"]))
+    assert abs(float(inside.mean()) - 0.5) < 0.01
+    wide = posterior_uncertainty(NET, CASE8, n_samples=2000, credible=0.95, seed=3)
+    assert np.all(wide.summary["high"] - wide.summary["low"] >= res.summary["high"] - res.summary["low"])
+
+
+def test_reproducible_with_seed() -> None:
+    a = posterior_uncertainty(NET, LATENT_CASE, n_samples=300, seed=42)
+    b = posterior_uncertainty(NET, LATENT_CASE, n_samples=300, seed=42)
+    c = posterior_uncertainty(NET, LATENT_CASE, n_samples=300, seed=43)
+    pd.testing.assert_frame_equal(a.samples, b.samples)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    assert not np.allclose(a.samples.to_numpy(), c.samples.to_numpy())
+    gen = posterior_uncertainty(NET, LATENT_CASE, n_samples=300, seed=np.random.default_rng(42))
+    pd.testing.assert_frame_equal(a.samples, gen.samples)
+
+
+def test_target_state() -> None:
+    res = posterior_uncertainty(NET, CASE8, n_samples=2000, seed=0, target_state="ddlps")
+    assert res.top == "ddlps"
+    expected = float(np.mean(res.samples.to_numpy().argmax(axis=1) == list(res.samples.columns).index("ddlps")))
+    assert res.p_top_stays == expected
+
+
+def test_empty_evidence_is_the_prior() -> None:
+    res = posterior_uncertainty(NET, {}, n_samples=4000, seed=0)
+    prior = NET.posterior({})
+    np.testing.assert_allclose(res.summary["posterior"], prior.to_numpy())
+    # The Dirichlet mean is the point value: the MC mean agrees within a few SEs.
+    se = res.summary["sd"] / np.sqrt(4000)
+    assert np.all(np.abs(res.summary["mean"] - res.summary["posterior"]) <= 5 * se + 1e-12)
+
+
+def test_high_strength_limit_concentrates_at_point_posterior() -> None:
+    sharp = scaled(NET, 1e7)
+    for evidence in (CASE8, LATENT_CASE):
+        res = posterior_uncertainty(sharp, evidence, n_samples=400, seed=5)
+        s = res.summary
+        np.testing.assert_allclose(s["mean"], s["posterior"], atol=2e-3)
+        assert float(s["sd"].max()) < 5e-3
+        assert res.p_top_stays == 1.0
+
+
+# --------------------------------------------------------------------------- MC vs reference
+def test_matches_reference_default_network() -> None:
+    ref = reference_samples(NET, CASE8, 150, seed=11)
+    res = posterior_uncertainty(NET, CASE8, n_samples=20_000, seed=12)
+    assert_same_distribution(res.samples, ref, DIAGNOSES, res.summary.index[:4])
+    assert_stays_close(res, ref, DIAGNOSES)
+
+
+def test_matches_reference_with_latent_components() -> None:
+    # A well-documented prior, so that the findings' uncertainty shows.
+    net = scaled(NET, 1000.0, only=[NET.target])
+    ref = reference_samples(net, LATENT_CASE, 200, seed=21)
+    res = posterior_uncertainty(net, LATENT_CASE, n_samples=20_000, seed=22)
+    assert_same_distribution(res.samples, ref, DIAGNOSES, res.summary.index[:4])
+    assert_stays_close(res, ref, DIAGNOSES)
+
+
+def test_matches_reference_tiny_network(custom: Network) -> None:
+    evidence = {"test": "pos", "colour": "red", "sharp": "hit"}
+    ref = reference_samples(custom, evidence, 1500, seed=31)
+    res = posterior_uncertainty(custom, evidence, n_samples=20_000, seed=32)
+    states = custom.states("diagnosis")
+    assert_same_distribution(res.samples, ref, states, states)
+    assert_stays_close(res, ref, states)
+    for q in (0.05, 0.5, 0.95):  # quantiles agree too
+        for d in states:
+            a = np.quantile(res.samples[d], q)
+            r = np.quantile(ref[:, states.index(d)], q)
+            assert abs(a - r) < 0.06, (d, q, a, r)
+
+
+# --------------------------------------------------------------------------- the plan
+def test_plan_samples_only_what_the_query_needs() -> None:
+    plan = _plan(NET, NET.encode({"mdm2_fish": "amplified", "fat_in_lesion": "present"}))
+    kinds = {b.node: b.kind for b in plan.blocks}
+    # mdm2_cdk4_ihc and ring chromosomes are unobserved leaves of the latent: pruned.
+    assert kinds == {
+        "diagnosis": "dirichlet", "amplification_12q": "dirichlet", "mdm2_fish": "beta",
+        "fat_in_lesion": "beta",
+    }
+    assert sum(t.subscripts is None for t in plan.terms) == 2  # prior + single finding
+    assert sum(t.subscripts is not None for t in plan.terms) == 1
+
+
+def test_speed_requirement() -> None:
+    posterior_uncertainty(NET, CASE8, n_samples=100, seed=0)  # warm the engine
+    best = np.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        posterior_uncertainty(NET, CASE8, n_samples=10_000, seed=0)
+        best = min(best, time.perf_counter() - start)
+    assert best <= 1.0, best
+
+
+# --------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    ("evidence", "match"),
+    [
+        ({"fat": "present"}, "Unknown finding 'fat'"),
+        ({"fat_in_lesion": "maybe"}, "Unknown state 'maybe'"),
+        ({"amplification_12q": "present"}, "latent"),
+        (["fat_in_lesion"], "mapping"),
+    ],
+)
+def test_bad_evidence(evidence: Any, match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        posterior_uncertainty(NET, evidence, n_samples=10)
+    with pytest.raises(EvidenceError, match=match):
+        sobol_indices(NET, evidence, n_base=4)
+
+
+def test_impossible_evidence(custom: Network) -> None:
+    with pytest.raises(EvidenceError, match="probability zero"):
+        posterior_uncertainty(custom, {"marker": "yes", "negative": "never"}, n_samples=10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_samples": 1}, "n_samples"),
+        ({"n_samples": 10.5}, "n_samples"),
+        ({"n_samples": True}, "n_samples"),
+        ({"credible": 1.0}, "credible"),
+        ({"credible": 0}, "credible"),
+        ({"target_state": "alt_wdlp"}, "Did you mean 'alt_wdlps'"),
+    ],
+)
+def test_bad_options(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        posterior_uncertainty(NET, CASE8, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_base": 100}, "power of 2"),
+        ({"n_base": 1}, "power of 2"),
+        ({"groups": "nodes"}, "Did you mean 'node'"),
+        ({"state": "ddlp"}, "Unknown diagnosis 'ddlp'"),
+    ],
+)
+def test_sobol_bad_options(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        sobol_indices(NET, CASE8, **kwargs)
+
+
+# --------------------------------------------------------------------------- hypothesis
+@st.composite
+def evidences(draw: st.DrawFn, k: int = 6) -> dict[str, str]:
+    names = draw(st.lists(st.sampled_from(NET.findings), max_size=k, unique=True))
+    return {n: draw(st.sampled_from(NET.states(n))) for n in names}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(evidence=evidences(), seed=st.integers(0, 2**32 - 1))
+def test_invariants_random_evidence(evidence: dict[str, str], seed: int) -> None:
+    assume(np.isfinite(NET.engine.log_evidence(NET.encode(evidence))))
+    res = posterior_uncertainty(NET, evidence, n_samples=200, seed=seed)
+    values = res.samples.to_numpy()
+    assert np.all(np.isfinite(values)) and np.all((values >= 0) & (values <= 1))
+    np.testing.assert_allclose(values.sum(axis=1), 1.0, atol=1e-12)
+    point = NET.posterior(evidence)
+    np.testing.assert_array_equal(res.summary["posterior"].to_numpy(), point.to_numpy())
+    assert res.top == point.index[0]
+    assert 0.0 <= res.p_top_stays <= 1.0
+    assert np.all(res.summary["low"] <= res.summary["high"])
+    # Zeros are structural: a diagnosis impossible at the point is impossible in every sample.
+    zero = point.to_numpy() == 0
+    assert np.all(values[:, zero] == 0)
+
+
+# --------------------------------------------------------------------------- Sobol
+def test_sobol_groups_and_values() -> None:
+    si = sobol_indices(NET, LATENT_CASE, n_base=64, seed=0)
+    assert list(si.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
+    assert si.index.name == "group"
+    assert set(si.index) == {
+        "prior", "anatomic_site", "fat_in_lesion", "mineralization_pattern", "sex",
+        "amplification_12q", "mineral_metabolism",
+    }
+    assert np.all(np.isfinite(si.to_numpy()))
+    assert list(si["ST"]) == sorted(si["ST"], reverse=True)
+    assert np.all(si["ST"] >= si["S1"] - si["S1_conf"] - si["ST_conf"] - 0.05)
+    assert np.all(si[["S1_conf", "ST_conf"]].to_numpy() >= 0)
+
+
+def test_sobol_reproducible() -> None:
+    a = sobol_indices(NET, CASE8, n_base=32, seed=7)
+    b = sobol_indices(NET, CASE8, n_base=32, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    zero = sobol_indices(NET, CASE8, n_base=32, seed=0)  # seed 0 is a seed too
+    pd.testing.assert_frame_equal(zero, sobol_indices(NET, CASE8, n_base=32, seed=0))
+
+
+def test_sobol_informative_finding_dominates(custom: Network) -> None:
+    # 'sharp' (0.9 vs 0.05) drives P(d1); 'bland' (0.98 under every diagnosis) barely matters.
+    si = sobol_indices(custom, {"sharp": "hit", "bland": "usual"}, n_base=256, seed=3)
+    assert set(si.index) == {"prior", "sharp", "bland"}
+    assert si.loc["sharp", "ST"] > si.loc["bland", "ST"] + si.loc["bland", "ST_conf"]
+    assert si.loc["sharp", "ST"] > 0.2
+
+
+def test_sobol_prior_only() -> None:
+    si = sobol_indices(NET, {}, n_base=8, seed=0)
+    assert list(si.index) == ["prior"]
+    assert si.loc["prior", "ST"] == 1.0 and si.loc["prior", "S1"] == 1.0
+
+
+def test_sobol_state_option() -> None:
+    si = sobol_indices(NET, CASE8, state="ddlps", n_base=32, seed=1)
+    assert "prior" in si.index and np.all(np.isfinite(si.to_numpy()))
+
+
+def test_uniform_map_matches_monte_carlo() -> None:
+    # The Sobol inputs map to the same distribution as the Monte Carlo draws.
+    plan = _plan(NET, NET.encode(LATENT_CASE))
+    names, _ = plan.variables()
+    rng = np.random.default_rng(0)
+    via_u = plan.posterior(plan.from_uniforms(rng.random((4000, len(names)))))
+    direct = plan.posterior(plan.draw(rng, 4000))
+    k = DIAGNOSES.index(NET.posterior(LATENT_CASE).index[0])
+    assert stats.ks_2samp(via_u[:, k], direct[:, k]).pvalue > 1e-3
