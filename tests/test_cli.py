@@ -65,3 +65,29 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "alt_wdlps" in out and "probability" in out
+
+
+def test_evaluate_and_coverage_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate"]) == 0
+    out = capsys.readouterr().out
+    assert "top-1" in out and "Calibration" in out
+    assert main(["coverage", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["documented_row_share"] >= 0.8
+
+
+def test_sensitivity_command_writes_plot(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    png = tmp_path / "tornado.png"
+    argv = ["sensitivity", "fat_in_lesion=present", "mdm2_fish=amplified", "--top", "5", "--plot", str(png)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "sensitivity_value" in out and png.stat().st_size > 5000
+
+
+def test_uncertainty_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["uncertainty", "fat_in_lesion=present", "mdm2_fish=amplified", "--samples", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "stays the most likely diagnosis" in out
