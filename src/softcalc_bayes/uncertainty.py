@@ -1,9 +1,16 @@
 """How much a posterior can be trusted, given how well its numbers are documented.
 
 Every probability in the network carries an equivalent sample size (its provenance
-``strength``). Reading each conditional-table row as a Dirichlet distribution with
-``alpha_j = strength_j * p_j`` (zero entries stay zero) turns the point network into
-a distribution over networks, and the diagnosis posterior into a random variable.
+``strength``). Reading each conditional-table row ``p`` as a Dirichlet distribution
+turns the point network into a distribution over networks, and the diagnosis
+posterior into a random variable. The row's Dirichlet is ``alpha_j = A * p_j`` with
+concentration ``A = sum_j strength_j * p_j`` (:func:`row_concentrations`); zero
+entries stay zero. When a row has one strength ``s`` this is exactly
+``Dirichlet(s * p)``. When its entries carry different strengths (cited entries next
+to entries inherited from the default row), ``Dirichlet(strength_j * p_j)`` would
+have the same concentration but a mean pulled towards the better-documented entries,
+away from the documented values; scaling ``p`` keeps every row centred on the
+network's own numbers, so very large strengths give back the point posterior.
 :func:`posterior_uncertainty` samples it by Monte Carlo; :func:`sobol_indices`
 apportions the variance of one posterior probability among groups of parameters
 (the prior, and each finding that was entered).
@@ -28,7 +35,7 @@ from __future__ import annotations
 import string
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -41,7 +48,7 @@ from .exceptions import EngineError, EvidenceError
 if TYPE_CHECKING:
     from .network import Evidence, Network
 
-__all__ = ["UncertaintyResult", "posterior_uncertainty", "sobol_indices"]
+__all__ = ["UncertaintyResult", "posterior_uncertainty", "row_concentrations", "sobol_indices"]
 
 Seed = int | np.random.Generator | None
 
@@ -75,7 +82,7 @@ class UncertaintyResult:
     """
 
     summary: pd.DataFrame
-    samples: pd.DataFrame = field(repr=False)
+    samples: pd.DataFrame
     top: str
     p_top_stays: float
     credible: float = 0.9
@@ -109,16 +116,13 @@ class _Block:
         """Entries that are random (need one uniform each in a Sobol design)."""
         if self.kind == "beta":
             return np.asarray((self.a > 0) & (self.b > 0))
-        return np.asarray(self.a > 0)
+        return np.asarray((self.a > 0) & ((self.a > 0).sum(axis=1, keepdims=True) > 1))
 
     def fixed(self, n: int) -> np.ndarray:
         """Values of size ``n`` with the deterministic entries filled in (free: NaN)."""
         out = np.full((n, *self.a.shape), np.nan)
-        if self.kind == "beta":
-            out[:, self.a == 0] = -np.inf
-            out[:, (self.a > 0) & (self.b == 0)] = 0.0
-        else:
-            out[:, self.a == 0] = -np.inf
+        out[:, self.a == 0] = -np.inf
+        out[:, (self.a > 0) & ~self.free] = 0.0  # the entry is 1 in every sample
         return out
 
 
@@ -215,12 +219,29 @@ class _Plan:
         return np.asarray(p / p.sum(axis=1, keepdims=True))
 
 
-def _alphas(net: Network, name: str) -> np.ndarray:
-    """Dirichlet parameters ``strength * p`` of every row of a node, (rows, card)."""
+def row_concentrations(net: Network, name: str) -> np.ndarray:
+    """Equivalent sample size of every row of a node's table: ``sum_j strength_j * p_j``.
+
+    This is the total concentration of ``Dirichlet(strength_j * p_j)``; with one
+    strength per row it is that strength.
+
+    Examples
+    --------
+    >>> from softcalc_bayes import load_network
+    >>> net = load_network()
+    >>> a = row_concentrations(net, "fat_in_lesion")
+    >>> a.shape, bool((a > 0).all())
+    ((39,), True)
+    """
     node = net.spec.nodes[name]
     strength = np.array([[p.strength for p in row] for row in node.provenance], dtype=float)
-    cpt = np.asarray(node.cpt, dtype=float)
-    return np.where(cpt > 0, strength * cpt, 0.0)
+    return np.asarray((strength * np.asarray(node.cpt, dtype=float)).sum(axis=1))
+
+
+def _alphas(net: Network, name: str) -> np.ndarray:
+    """Dirichlet parameters ``A_row * p`` of every row of a node, shape (rows, card)."""
+    cpt = np.asarray(net.spec.nodes[name].cpt, dtype=float)
+    return np.where(cpt > 0, row_concentrations(net, name)[:, None] * cpt, 0.0)
 
 
 def _prune(parents: Sequence[tuple[int, ...]], factors: Sequence[int], keep: set[int]) -> list[int]:
@@ -388,10 +409,11 @@ def posterior_uncertainty(
 ) -> UncertaintyResult:
     """Monte Carlo distribution of the diagnosis posterior under parameter uncertainty.
 
-    Each conditional-table row (and the prior) is drawn from a Dirichlet distribution
-    with ``alpha_j = strength_j * p_j``, where ``strength_j`` is the equivalent sample
-    size in the provenance of entry ``j``; entries that are 0 stay 0. Only the
-    parameters the query depends on are drawn (see the module notes).
+    Each conditional-table row ``p`` (and the prior) is drawn from a Dirichlet
+    distribution with mean ``p`` and concentration ``sum_j strength_j * p_j``, where
+    ``strength_j`` is the equivalent sample size in the provenance of entry ``j``
+    (see :func:`row_concentrations`); entries that are 0 stay 0. Only the parameters
+    the query depends on are drawn (see the module notes).
 
     Parameters
     ----------
@@ -509,7 +531,9 @@ def sobol_indices(
     pandas.DataFrame
         Indexed by group, with columns ``S1``, ``S1_conf``, ``ST``, ``ST_conf``
         (``_conf``: half-width of a 95% bootstrap interval), sorted by ``ST``
-        descending. If the posterior does not vary at all, every index is 0.
+        descending. These are Monte Carlo estimates: an index near 0 can come out
+        slightly negative. If the posterior does not vary at all, every index is 0;
+        with a single group (no evidence: the prior alone) ``S1 = ST = 1``.
 
     Raises
     ------

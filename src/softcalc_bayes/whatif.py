@@ -41,6 +41,12 @@ def compare_profiles(net: Network, evidence: Evidence) -> pd.DataFrame:
         One row per diagnosis, sorted by the posterior under ``net.profile``
         (descending); one column per profile in ``net.profiles``.
 
+    Notes
+    -----
+    The other profiles come from :meth:`Network.with_profile`, which re-reads the
+    network folder (a fraction of a second per profile); changes made to ``net``
+    in memory are not carried over to them.
+
     Raises
     ------
     EvidenceError
