@@ -1,4 +1,4 @@
-"""One place for input checks and the message shape of every validation error.
+"""The message shape of every validation error (used by the validator and the queries).
 
 Messages follow one pattern::
 
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import TypeVar
-
-E = TypeVar("E", bound=Exception)
 
 _MAX_LISTED = 60
 
@@ -51,26 +48,3 @@ def unknown_message(what: str, name: object, choices: Iterable[str]) -> str:
     if hint is not None:
         msg += f" Did you mean {hint!r}?"
     return f"{msg} Valid {plural}: {listed}"
-
-
-def check_choice(what: str, name: object, choices: Iterable[str], error: type[E]) -> str:
-    """Return ``name`` if it is one of ``choices``, else raise ``error`` with a hint."""
-    options = list(choices)
-    if not isinstance(name, str) or name not in options:
-        if isinstance(name, bool):
-            raise error(
-                unknown_message(what, name, options)
-                + " (YAML reads unquoted yes/no as booleans: write 'yes' or 'no')"
-            )
-        raise error(unknown_message(what, name, options))
-    return name
-
-
-def check_probability(value: object, where: str, error: type[E]) -> float:
-    """Return ``value`` as a float in [0, 1] or raise ``error`` naming ``where``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise error(f"{where}: probability must be a number in [0, 1], got {value!r}")
-    x = float(value)
-    if not 0.0 <= x <= 1.0:
-        raise error(f"{where}: probability {x!r} is outside [0, 1]")
-    return x
