@@ -140,8 +140,12 @@ def machine_info() -> dict[str, str]:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=HERE, capture_output=True,
-            text=True, check=True, timeout=10,
+            ["git", "describe", "--always", "--dirty"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
@@ -163,9 +167,7 @@ def machine_info() -> dict[str, str]:
 
 
 # ----------------------------------------------------------------- evidence
-def random_evidence(
-    net: Network, n: int, rng: np.random.Generator
-) -> tuple[list[Evidence], int]:
+def random_evidence(net: Network, n: int, rng: np.random.Generator) -> tuple[list[Evidence], int]:
     """``n`` evidence sets of 8 random findings in uniformly random states, skipping
     those of probability zero; also returns how many were skipped."""
     findings = net.findings
@@ -288,8 +290,11 @@ def verify(net: Network, cases: Sequence[Evidence], pg: PgmpyQuery, ag: PyAgrumQ
     for ev in cases:
         ours = net.engine.posterior(net.encode(ev))
         full = net.posterior(ev).reindex(list(states)).to_numpy()
-        others = {"net.posterior": full, "pgmpy": pg.in_our_order(ev),
-                  "pyAgrum": ag.in_our_order(ev)}
+        others = {
+            "net.posterior": full,
+            "pgmpy": pg.in_our_order(ev),
+            "pyAgrum": ag.in_our_order(ev),
+        }
         for label, other in others.items():
             diff = float(np.max(np.abs(other - ours)))
             if not diff <= TOLERANCE:
@@ -309,8 +314,10 @@ def bench_latency(net: Network, results: Results, rng: np.random.Generator) -> N
     pg = PgmpyQuery(net)
     ag = PyAgrumQuery(net)
     worst = verify(net, cases[:N_VERIFY], pg, ag)
-    print(f"verified: pgmpy, pyAgrum and net.posterior agree with the engine on {N_VERIFY} "
-          f"cases (max |diff| = {worst:.2g} <= {TOLERANCE:g})")
+    print(
+        f"verified: pgmpy, pyAgrum and net.posterior agree with the engine on {N_VERIFY} "
+        f"cases (max |diff| = {worst:.2g} <= {TOLERANCE:g})"
+    )
 
     engine = net.engine
 
@@ -365,7 +372,9 @@ def bench_batch(net: Network, results: Results, rng: np.random.Generator) -> Non
         lambda: net.posterior_batch(df), min_runs=BATCH_RUNS, max_runs=BATCH_RUNS, budget_s=0
     )
     codes_s, _ = repeat_seconds(
-        lambda: net.engine.posterior_batch(codes), min_runs=BATCH_RUNS, max_runs=BATCH_RUNS,
+        lambda: net.engine.posterior_batch(codes),
+        min_runs=BATCH_RUNS,
+        max_runs=BATCH_RUNS,
         budget_s=0,
     )
 
@@ -445,8 +454,7 @@ def bench_sensitivity(net: Network, results: Results) -> None:
         model = net.pgmpy_model.copy()  # perturb a copy, never the network's own model
         pg = PgmpyQuery(net, model)
         rng = np.random.default_rng(SEED + 2)
-        picked = rng.choice(len(params), size=min(N_SENSITIVITY_PARAMS, len(params)),
-                            replace=False)
+        picked = rng.choice(len(params), size=min(N_SENSITIVITY_PARAMS, len(params)), replace=False)
         base = pg.in_our_order(evidence)
         per_param: list[float] = []
         changed = 0
@@ -490,7 +498,9 @@ def bench_uncertainty(net: Network, results: Results) -> None:
     evidence = example_evidence(net)
     try:
         seconds, runs = repeat_seconds(
-            lambda: fn(net, evidence, n_samples=10_000, seed=0), min_runs=3, max_runs=20,
+            lambda: fn(net, evidence, n_samples=10_000, seed=0),
+            min_runs=3,
+            max_runs=20,
             budget_s=30,
         )
         results["uncertainty"] = {"evidence": evidence, "s": seconds, "runs": runs}
@@ -570,8 +580,7 @@ def render(net: Network, machine: Mapping[str, str], results: Results) -> str:
         "",
         "| | vs (a) engine core | vs (b) full `net.posterior` | Target |",
         "|---|---:|---:|---:|",
-        f"| pgmpy / ours | {pg / core:.2f}x | {pg / full:.2f}x | "
-        f">= {TARGET_PGMPY_SPEEDUP:g}x |",
+        f"| pgmpy / ours | {pg / core:.2f}x | {pg / full:.2f}x | >= {TARGET_PGMPY_SPEEDUP:g}x |",
         f"| pyAgrum / ours | {ag / core:.2f}x | {ag / full:.2f}x | "
         f">= {TARGET_PYAGRUM_SPEEDUP:g}x |",
         "",
@@ -642,8 +651,7 @@ def render_sensitivity(res: Mapping[str, Any] | None) -> list[str]:
         f"| `sensitivity(net, evidence)`, median of {res['runs']} | {res['ours_s']:.4f} |",
         f"| naive pgmpy: perturb one CPD entry, query, restore (mean of {res['sampled']} "
         f"sampled parameters) | {res['naive_per_param_s']:.5f} per parameter |",
-        f"| naive pgmpy extrapolated to all {res['n_params']} parameters | "
-        f"{res['naive_s']:.2f} |",
+        f"| naive pgmpy extrapolated to all {res['n_params']} parameters | {res['naive_s']:.2f} |",
         "",
         f"Ratio naive / ours: **{res['naive_s'] / res['ours_s']:.0f}x** "
         f"({res['sampled_changed']} of {res['sampled']} sampled perturbations moved the "
@@ -658,8 +666,7 @@ def render_uncertainty(res: Mapping[str, Any] | None) -> list[str]:
     """Lines of the uncertainty subsection."""
     if res is None:
         return [
-            "Not measured: `softcalc_bayes.uncertainty.posterior_uncertainty` is not "
-            "available yet."
+            "Not measured: `softcalc_bayes.uncertainty.posterior_uncertainty` is not available yet."
         ]
     if "error" in res:
         return [f"Failed: `{res['error']}` (traceback printed to stderr)."]
@@ -696,8 +703,10 @@ def summary(results: Results) -> str:
     elif "error" in sens:
         out.append(f"sensitivity: failed ({sens['error']})")
     else:
-        out.append(f"sensitivity: {sens['ours_s']:.4f} s vs naive pgmpy {sens['naive_s']:.2f} s "
-                   f"({sens['naive_s'] / sens['ours_s']:.0f}x)")
+        out.append(
+            f"sensitivity: {sens['ours_s']:.4f} s vs naive pgmpy {sens['naive_s']:.2f} s "
+            f"({sens['naive_s'] / sens['ours_s']:.0f}x)"
+        )
     if unc is None:
         out.append("uncertainty: not available yet")
     elif "error" in unc:

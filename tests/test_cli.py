@@ -81,13 +81,24 @@ def test_sensitivity_command_writes_plot(capsys: pytest.CaptureFixture[str], tmp
 
     matplotlib.use("Agg")
     png = tmp_path / "tornado.png"
-    argv = ["sensitivity", "fat_in_lesion=present", "mdm2_fish=amplified", "--top", "5", "--plot", str(png)]
+    argv = [
+        "sensitivity",
+        "fat_in_lesion=present",
+        "mdm2_fish=amplified",
+        "--top",
+        "5",
+        "--plot",
+        str(png),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "sensitivity_value" in out and png.stat().st_size > 5000
 
 
 def test_uncertainty_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["uncertainty", "fat_in_lesion=present", "mdm2_fish=amplified", "--samples", "500"]) == 0
+    assert (
+        main(["uncertainty", "fat_in_lesion=present", "mdm2_fish=amplified", "--samples", "500"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "stays the most likely diagnosis" in out

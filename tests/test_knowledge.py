@@ -73,5 +73,7 @@ def test_evaluation_metrics_are_consistent(net: Network) -> None:
     assert m["top1"] <= m["top3"] <= m["top5"] <= 1.0
     assert m["mean_rank"] >= 1.0
     per_case = report.per_case
-    assert ((per_case["rank"] == 1) == (per_case["top_call"] == per_case["diagnosis"])).mean() > 0.99
+    assert (
+        (per_case["rank"] == 1) == (per_case["top_call"] == per_case["diagnosis"])
+    ).mean() > 0.99
     assert report.posteriors.sum(axis=1).round(9).eq(1.0).all()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from softcalc_bayes import EvidenceError, Network
+from softcalc_bayes import EvidenceError, Network, NetworkSpecError, load_network
 from softcalc_bayes.cases import load_examples
 
 
@@ -193,3 +193,20 @@ def test_with_profile_changes_prior(net: Network) -> None:
         other = net.with_profile(name)
         assert other.profile == name
         assert other.posterior({}).sum() == pytest.approx(1.0)
+
+
+def test_with_profile_equals_loading_the_profile(net: Network) -> None:
+    evidence = {"mineralization_pattern": "phleboliths", "sex": "male"}
+    for name in net.profiles:
+        swapped = net.with_profile(name).posterior(evidence)
+        loaded = load_network(profile=name).posterior(evidence)
+        pd.testing.assert_series_equal(swapped, loaded.reindex(swapped.index), rtol=1e-12)
+        prior = net.with_profile(name).posterior({}).reindex(net.states("diagnosis"))
+        np.testing.assert_allclose(prior.to_numpy(), net.spec.profiles[name].probs)
+
+
+def test_with_profile_unknown_name(net: Network) -> None:
+    with pytest.raises(
+        NetworkSpecError, match=r"Unknown profile 'msk'\. Did you mean 'msk_referral'"
+    ):
+        net.with_profile("msk")

@@ -31,16 +31,24 @@ DIAGNOSES = NET.states(NET.target)
 
 # Eight findings whose components are single findings under the diagnosis.
 CASE8 = {
-    "age_group": "adult_60_plus", "sex": "male", "anatomic_site": "shoulder_girdle",
-    "trauma_history": "no", "lesion_size": "gt_10cm",
-    "mineralization_pattern": "cloudlike_osteoid", "zonal_pattern": "central_dense",
+    "age_group": "adult_60_plus",
+    "sex": "male",
+    "anatomic_site": "shoulder_girdle",
+    "trauma_history": "no",
+    "lesion_size": "gt_10cm",
+    "mineralization_pattern": "cloudlike_osteoid",
+    "zonal_pattern": "central_dense",
     "fat_in_lesion": "present",
 }
 # Findings below the latent nodes amplification_12q and mineral_metabolism too.
 LATENT_CASE = {
-    "anatomic_site": "shoulder_girdle", "fat_in_lesion": "present",
-    "mineralization_pattern": "cloudlike_osteoid", "mdm2_cdk4_ihc": "positive",
-    "mdm2_fish": "amplified", "serum_calcium": "high", "sex": "male",
+    "anatomic_site": "shoulder_girdle",
+    "fat_in_lesion": "present",
+    "mineralization_pattern": "cloudlike_osteoid",
+    "mdm2_cdk4_ihc": "positive",
+    "mdm2_fish": "amplified",
+    "serum_calcium": "high",
+    "sex": "male",
 }
 
 
@@ -121,27 +129,41 @@ def assert_stays_close(result: UncertaintyResult, ref: np.ndarray, states: tuple
 # --------------------------------------------------------------------------- tiny networks
 CUSTOM = copy.deepcopy(TINY)
 CUSTOM["nodes/sharp.yaml"] = {
-    "node": "sharp", "states": ["hit", "miss"], "parents": ["diagnosis"], "remainder": "miss",
+    "node": "sharp",
+    "states": ["hit", "miss"],
+    "parents": ["diagnosis"],
+    "remainder": "miss",
     "default": {"probs": {"hit": 0.05}, "basis": "assumption", "reason": "r"},
-    "rows": [{"when": {"diagnosis": "d1"}, "probs": {"hit": 0.9}, "basis": "assumption",
-              "reason": "r"}],
+    "rows": [
+        {"when": {"diagnosis": "d1"}, "probs": {"hit": 0.9}, "basis": "assumption", "reason": "r"}
+    ],
 }
 CUSTOM["nodes/bland.yaml"] = {
-    "node": "bland", "states": ["rare", "usual"], "parents": ["diagnosis"], "remainder": "rare",
+    "node": "bland",
+    "states": ["rare", "usual"],
+    "parents": ["diagnosis"],
+    "remainder": "rare",
     "default": {"probs": {"usual": 0.98}, "basis": "assumption", "reason": "r"},
 }
 CUSTOM["nodes/marker.yaml"] = {  # d1 only; impossible under d2 and d3
-    "node": "marker", "states": ["yes", "no"], "parents": ["diagnosis"], "remainder": "no",
+    "node": "marker",
+    "states": ["yes", "no"],
+    "parents": ["diagnosis"],
+    "remainder": "no",
     "default": {"probs": {"yes": 0.0}, "basis": "assumption", "reason": "r"},
-    "rows": [{"when": {"diagnosis": "d1"}, "probs": {"yes": 0.7}, "basis": "assumption",
-              "reason": "r"}],
+    "rows": [
+        {"when": {"diagnosis": "d1"}, "probs": {"yes": 0.7}, "basis": "assumption", "reason": "r"}
+    ],
 }
 CUSTOM["nodes/negative.yaml"] = {  # 'never' is impossible under d1
-    "node": "negative", "states": ["never", "other"], "parents": ["diagnosis"],
+    "node": "negative",
+    "states": ["never", "other"],
+    "parents": ["diagnosis"],
     "remainder": "other",
     "default": {"probs": {"never": 0.4}, "basis": "assumption", "reason": "r"},
-    "rows": [{"when": {"diagnosis": "d1"}, "probs": {"never": 0.0}, "basis": "assumption",
-              "reason": "r"}],
+    "rows": [
+        {"when": {"diagnosis": "d1"}, "probs": {"never": 0.0}, "basis": "assumption", "reason": "r"}
+    ],
 }
 
 
@@ -183,7 +205,7 @@ def test_samples_are_distributions() -> None:
 def test_credible_interval_level() -> None:
     res = posterior_uncertainty(NET, CASE8, n_samples=2000, credible=0.5, seed=3)
     col = res.samples[res.top]
-    inside = ((col >= res.summary.loc[res.top, "low"]) & (col <= res.summary.loc[res.top, "high"]))
+    inside = (col >= res.summary.loc[res.top, "low"]) & (col <= res.summary.loc[res.top, "high"])
     assert abs(float(inside.mean()) - 0.5) < 0.01
     wide = posterior_uncertainty(NET, CASE8, n_samples=2000, credible=0.95, seed=3)
     width = res.summary["high"] - res.summary["low"]
@@ -262,7 +284,9 @@ def test_plan_samples_only_what_the_query_needs() -> None:
     kinds = {b.node: b.kind for b in plan.blocks}
     # mdm2_cdk4_ihc and ring chromosomes are unobserved leaves of the latent: pruned.
     assert kinds == {
-        "diagnosis": "dirichlet", "amplification_12q": "dirichlet", "mdm2_fish": "beta",
+        "diagnosis": "dirichlet",
+        "amplification_12q": "dirichlet",
+        "mdm2_fish": "beta",
         "fat_in_lesion": "beta",
     }
     assert sum(t.subscripts is None for t in plan.terms) == 2  # prior + single finding
@@ -374,8 +398,13 @@ def test_sobol_groups_and_values() -> None:
     assert list(si.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
     assert si.index.name == "group"
     assert set(si.index) == {
-        "prior", "anatomic_site", "fat_in_lesion", "mineralization_pattern", "sex",
-        "amplification_12q", "mineral_metabolism",
+        "prior",
+        "anatomic_site",
+        "fat_in_lesion",
+        "mineralization_pattern",
+        "sex",
+        "amplification_12q",
+        "mineral_metabolism",
     }
     assert np.all(np.isfinite(si.to_numpy()))
     assert list(si["ST"]) == sorted(si["ST"], reverse=True)

@@ -18,12 +18,22 @@ from softcalc_bayes.whatif import LEFT_OUT, compare_profiles, evidence_whatif
 
 NET = load_network()
 CASE = {
-    "fat_in_lesion": "present", "mdm2_fish": "amplified", "trauma_history": "yes",
-    "mineralization_pattern": "cloudlike_osteoid", "serum_calcium": "normal",
+    "fat_in_lesion": "present",
+    "mdm2_fish": "amplified",
+    "trauma_history": "yes",
+    "mineralization_pattern": "cloudlike_osteoid",
+    "serum_calcium": "normal",
 }
 COLUMNS = [
-    "finding", "observed", "alternative", "possible", "p_state", "delta", "top_diagnosis",
-    "p_top", "top_changes",
+    "finding",
+    "observed",
+    "alternative",
+    "possible",
+    "p_state",
+    "delta",
+    "top_diagnosis",
+    "p_top",
+    "top_changes",
 ]
 
 
@@ -33,17 +43,34 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Network:
     under d1), so that some alternatives have probability zero."""
     files = copy.deepcopy(TINY)
     files["nodes/marker.yaml"] = {
-        "node": "marker", "states": ["yes", "no"], "parents": ["diagnosis"], "remainder": "no",
+        "node": "marker",
+        "states": ["yes", "no"],
+        "parents": ["diagnosis"],
+        "remainder": "no",
         "default": {"probs": {"yes": 0.0}, "basis": "assumption", "reason": "r"},
-        "rows": [{"when": {"diagnosis": "d1"}, "probs": {"yes": 0.7}, "basis": "assumption",
-                  "reason": "r"}],
+        "rows": [
+            {
+                "when": {"diagnosis": "d1"},
+                "probs": {"yes": 0.7},
+                "basis": "assumption",
+                "reason": "r",
+            }
+        ],
     }
     files["nodes/negative.yaml"] = {
-        "node": "negative", "states": ["never", "other"], "parents": ["diagnosis"],
+        "node": "negative",
+        "states": ["never", "other"],
+        "parents": ["diagnosis"],
         "remainder": "other",
         "default": {"probs": {"never": 0.4}, "basis": "assumption", "reason": "r"},
-        "rows": [{"when": {"diagnosis": "d1"}, "probs": {"never": 0.0}, "basis": "assumption",
-                  "reason": "r"}],
+        "rows": [
+            {
+                "when": {"diagnosis": "d1"},
+                "probs": {"never": 0.0},
+                "basis": "assumption",
+                "reason": "r",
+            }
+        ],
     }
     folder: Path = tmp_path_factory.mktemp("gated")
     return load_network(write_network(folder, files))

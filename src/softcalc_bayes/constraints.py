@@ -75,5 +75,3 @@ def check_constraints(net: Network) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["id", "kind", "holds", "detail", "statement", "source"])
-
-

@@ -15,7 +15,7 @@ from ._validation import unknown_message
 from .build import build_pgmpy_model
 from .engine import CompiledEngine, ZeroProbabilityError
 from .exceptions import EvidenceError
-from .spec import NetworkSpec, NodeSpec, load_spec
+from .spec import NetworkSpec, NodeSpec, load_spec, select_profile
 
 __all__ = ["Evidence", "Network", "load_network"]
 
@@ -113,8 +113,20 @@ class Network:
         return {g: tuple(v) for g, v in out.items()}
 
     def with_profile(self, profile: str) -> Network:
-        """The same network with another prior profile."""
-        return load_network(self.spec.path, profile=profile)
+        """The same network with another prior profile (nothing is re-read from disk).
+
+        Raises
+        ------
+        NetworkSpecError
+            If ``profile`` is not one of :attr:`profiles`.
+
+        Examples
+        --------
+        >>> net = load_network()
+        >>> net.with_profile("msk_referral").profile
+        'msk_referral'
+        """
+        return Network(select_profile(self.spec, profile))
 
     @cached_property
     def pgmpy_model(self) -> Any:

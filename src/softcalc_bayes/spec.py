@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "Source",
     "default_network_path",
     "load_spec",
+    "select_profile",
 ]
 
 CONSTRAINT_KINDS = ("likelihood_order", "posterior_order", "likelihood_bound")
@@ -117,6 +118,43 @@ class NetworkSpec:
     profile: str
     default_profile: str
     constraints: tuple[Constraint, ...] = ()
+
+
+def _target_node(target: str, states: tuple[str, ...], prior: Profile, file: str) -> NodeSpec:
+    return NodeSpec(
+        name=target,
+        kind="target",
+        states=states,
+        parents=(),
+        cpt=prior.probs[None, :],
+        provenance=(prior.provenance,),
+        is_default=np.zeros((1, len(states)), dtype=bool),
+        file=file,
+    )
+
+
+def select_profile(spec: NetworkSpec, profile: str) -> NetworkSpec:
+    """The same validated network with the target's prior taken from ``profile``.
+
+    Nothing is re-read from disk: only the target node's table changes.
+
+    Raises
+    ------
+    NetworkSpecError
+        If ``profile`` is not one of ``spec.profiles``.
+
+    Examples
+    --------
+    >>> spec = load_spec()
+    >>> select_profile(spec, "msk_referral").profile
+    'msk_referral'
+    """
+    if profile not in spec.profiles:
+        raise NetworkSpecError(unknown_message("profile", profile, spec.profiles))
+    old = spec.nodes[spec.target]
+    nodes = dict(spec.nodes)
+    nodes[spec.target] = _target_node(spec.target, old.states, spec.profiles[profile], old.file)
+    return replace(spec, nodes=nodes, profile=profile)
 
 
 def default_network_path() -> Path:
@@ -411,18 +449,8 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
     order = _node_order(raw, target, files)
     state_map: dict[str, tuple[str, ...]] = {target: target_states}
     state_map.update({n: tuple(raw[n]["states"]) for n in order})
-    prior = profiles[chosen]
     nodes: dict[str, NodeSpec] = {
-        target: NodeSpec(
-            name=target,
-            kind="target",
-            states=target_states,
-            parents=(),
-            cpt=prior.probs[None, :],
-            provenance=(prior.provenance,),
-            is_default=np.zeros((1, len(target_states)), dtype=bool),
-            file=target_file,
-        )
+        target: _target_node(target, target_states, profiles[chosen], target_file)
     }
     for name in order:
         data = raw[name]

@@ -459,8 +459,10 @@ def posterior_uncertainty(
     """
     if not _is_int(n_samples) or n_samples < 2:
         raise EvidenceError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    if isinstance(credible, bool) or not isinstance(credible, int | float) or not (
-        0.0 < float(credible) < 1.0
+    if (
+        isinstance(credible, bool)
+        or not isinstance(credible, int | float)
+        or not (0.0 < float(credible) < 1.0)
     ):
         raise EvidenceError(f"credible must be a number strictly between 0 and 1, got {credible!r}")
     point = net.posterior(evidence)  # validates the evidence

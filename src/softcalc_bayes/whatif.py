@@ -43,9 +43,8 @@ def compare_profiles(net: Network, evidence: Evidence) -> pd.DataFrame:
 
     Notes
     -----
-    The other profiles come from :meth:`Network.with_profile`, which re-reads the
-    network folder (a fraction of a second per profile); changes made to ``net``
-    in memory are not carried over to them.
+    The other profiles come from :meth:`Network.with_profile`, which swaps the
+    prior of the target node in memory (the likelihood tables are shared).
 
     Raises
     ------
@@ -138,27 +137,44 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
             if index is not None:
                 changed[finding] = index
             record: dict[str, Any] = {
-                "finding": finding, "observed": states[observed], "alternative": label,
+                "finding": finding,
+                "observed": states[observed],
+                "alternative": label,
             }
             try:
                 post = net.engine.posterior(changed)
             except ZeroProbabilityError:
                 record.update(
-                    possible=False, p_state=0.0, delta=-base, top_diagnosis="", p_top=0.0,
+                    possible=False,
+                    p_state=0.0,
+                    delta=-base,
+                    top_diagnosis="",
+                    p_top=0.0,
                     top_changes=False,
                 )
             else:
                 best = int(np.argmax(post))
                 record.update(
-                    possible=True, p_state=float(post[k]), delta=float(post[k]) - base,
-                    top_diagnosis=diagnoses[best], p_top=float(post[best]),
+                    possible=True,
+                    p_state=float(post[k]),
+                    delta=float(post[k]) - base,
+                    top_diagnosis=diagnoses[best],
+                    p_top=float(post[best]),
                     top_changes=diagnoses[best] != top,
                 )
             records.append(record)
     columns = [
-        "finding", "observed", "alternative", "possible", "p_state", "delta",
-        "top_diagnosis", "p_top", "top_changes",
+        "finding",
+        "observed",
+        "alternative",
+        "possible",
+        "p_state",
+        "delta",
+        "top_diagnosis",
+        "p_top",
+        "top_changes",
     ]
     table = pd.DataFrame.from_records(records, columns=columns)
-    return table.astype({"possible": bool, "p_state": float, "delta": float, "p_top": float,
-                         "top_changes": bool})
+    return table.astype(
+        {"possible": bool, "p_state": float, "delta": float, "p_top": float, "top_changes": bool}
+    )
