@@ -136,6 +136,11 @@ INVALID: list[tuple[str, Callable[[Files], None], str]] = [
         r"remainder state 'neg' is computed",
     ),
     ("conflicting duplicate source id", _duplicate_source, r"already defined differently"),
+    (
+        "unknown source field",
+        _set("sources/main.yaml", ["src_a", "notes"], "checked"),
+        r"source 'src_a': Unknown field 'notes'\. Did you mean 'note'\?",
+    ),
     ("ambiguous rows", _ambiguous, r"also matched by row 0 with the same specificity"),
     (
         "profile without a diagnosis",

@@ -49,6 +49,10 @@ class Source:
     kind: str
     doi: str | None = None
     url: str | None = None
+    note: str | None = None
+
+
+SOURCE_KEYS = ("citation", "kind", "doi", "url", "note")
 
 
 @dataclass(frozen=True)
@@ -200,12 +204,18 @@ def _load_sources(folder: Path) -> dict[str, Source]:
             entry = _mapping(entry, where)
             if not isinstance(entry.get("citation"), str) or not entry["citation"].strip():
                 raise NetworkSpecError(f"{where}: missing 'citation'")
+            for field_name in entry:
+                if field_name not in SOURCE_KEYS:
+                    raise NetworkSpecError(
+                        f"{where}: " + unknown_message("field", str(field_name), SOURCE_KEYS)
+                    )
             src = Source(
                 id=str(key),
                 citation=entry["citation"].strip(),
                 kind=str(entry.get("kind", "literature")),
                 doi=entry.get("doi"),
                 url=entry.get("url"),
+                note=entry.get("note"),
             )
             if key in sources and sources[key].citation != src.citation:
                 raise NetworkSpecError(f"{where}: id already defined differently in {origin[key]}")
