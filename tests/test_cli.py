@@ -93,6 +93,8 @@ def test_sensitivity_command_writes_plot(capsys: pytest.CaptureFixture[str], tmp
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "sensitivity_value" in out and png.stat().st_size > 5000
+    # the prior rows have no source: shown as '-', never as NaN
+    assert "NaN" not in out and "nan" not in out.split()
 
 
 def test_uncertainty_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,10 +25,10 @@ def test_likelihood_constraints_hold_in_every_profile(profile: str) -> None:
 
 @pytest.mark.parametrize("profile", ["neutral", "msk_referral"])
 def test_posterior_constraints_hold(profile: str) -> None:
-    # general_radiology is excluded on purpose: there hereditary tumoral calcinosis has a
-    # population prior 20,000 times below dystrophic calcification, and the cited
-    # constraint (periarticular lobulated mineral with high phosphate favours tumoral
-    # calcinosis) is a statement about referred masses. README, "Knowledge base".
+    # general_radiology is excluded on purpose: its population prior puts the tumours and
+    # hereditary tumoral calcinosis 10^4-10^6 times below arterial calcification, and the
+    # cited posterior claims (e.g. lung metastases with osteoid favour osteosarcoma) are
+    # statements about referred masses. README, "Knowledge base".
     table = check_constraints(load_network(profile=profile))
     posterior = table[table["kind"] == "posterior_order"]
     assert len(posterior) > 0
@@ -53,17 +53,18 @@ def test_case_library_size_and_provenance(net: Network) -> None:
             assert state in net.states(finding), (case.id, finding, state)
 
 
-def test_evaluation_regression_floor(net: Network) -> None:
-    """Measured floor on our own library with the default profile.
+def test_evaluation_meets_the_targets(net: Network) -> None:
+    """The knowledge-base targets on our own library with the default profile.
 
-    Measured 2026-11-21: top-1 60.0%, top-3 82.7% (110 cases). The issue's target is
-    top-3 >= 85%: not yet met (README, "Evaluation"). This test guards against
-    regressions; it is not the target.
+    Targets: top-1 >= 60% and top-3 >= 85%. Measured 2026-11-21: top-1 65.5%, top-3
+    86.4%, top-5 92.7% (110 cases; README, "Evaluation"). A knowledge change that drops
+    below a target fails here and has to be justified by its sources, never by
+    re-tuning numbers to the cases.
     """
     report = evaluate(net, load_cases())
-    assert report.metrics["top1"] >= 0.58
-    assert report.metrics["top3"] >= 0.80
-    assert report.metrics["brier"] < 0.6
+    assert report.metrics["top1"] >= 0.60
+    assert report.metrics["top3"] >= 0.85
+    assert report.metrics["brier"] < 0.5
     assert abs(report.calibration["count"].sum() - len(load_cases()) * 39) == 0
 
 

@@ -53,6 +53,8 @@ def _print_table(frame: pd.DataFrame, as_json: bool, floatfmt: str = "{:.4f}") -
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(floatfmt.format)
+        else:
+            shown[column] = shown[column].astype(object).where(shown[column].notna(), "-")
     print(shown.to_string(index=False))
 
 
