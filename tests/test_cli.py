@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from softcalc_bayes.cases import holdout_cases_path, load_cases
 from softcalc_bayes.cli import main
 
 
@@ -74,6 +76,14 @@ def test_evaluate_and_coverage_commands(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["coverage", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["documented_row_share"] >= 0.8
+
+
+def test_evaluate_holdout(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["evaluate", "--holdout"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Cases: {len(load_cases(holdout_cases_path()))} ")
+    assert main(["evaluate", str(tmp_path), "--holdout"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_sensitivity_command_writes_plot(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]

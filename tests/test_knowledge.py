@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from softcalc_bayes import Network, load_network
-from softcalc_bayes.cases import load_cases
+from softcalc_bayes.cases import holdout_cases_path, load_cases
 from softcalc_bayes.constraints import check_constraints
 from softcalc_bayes.coverage import coverage
 from softcalc_bayes.evaluate import evaluate
+
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"';,]+")
 
 
 def test_there_are_cited_constraints(net: Network) -> None:
@@ -51,6 +55,20 @@ def test_case_library_size_and_provenance(net: Network) -> None:
         assert case.diagnosis in net.states("diagnosis")
         for finding, state in case.findings.items():
             assert state in net.states(finding), (case.id, finding, state)
+
+
+def test_holdout_cases_are_valid_and_apart_from_the_library(net: Network) -> None:
+    library = load_cases()
+    holdout = load_cases(holdout_cases_path())
+    assert len(holdout) >= 40
+    assert not {c.id for c in holdout} & {c.id for c in library}
+    library_dois = {m.lower().rstrip(".") for c in library for m in _DOI.findall(c.citation)}
+    for case in holdout:
+        assert case.diagnosis in net.states("diagnosis")
+        assert not {m.lower().rstrip(".") for m in _DOI.findall(case.citation)} & library_dois, (
+            case.id
+        )
+        net.encode(dict(case.findings))  # raises on an unknown finding or state
 
 
 def test_evaluation_meets_the_targets(net: Network) -> None:

@@ -13,7 +13,14 @@ import yaml
 from .exceptions import NetworkSpecError
 from .spec import default_network_path
 
-__all__ = ["Case", "cases_frame", "default_cases_path", "load_cases", "load_examples"]
+__all__ = [
+    "Case",
+    "cases_frame",
+    "default_cases_path",
+    "holdout_cases_path",
+    "load_cases",
+    "load_examples",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,15 @@ class Case:
 def default_cases_path() -> Path:
     """Folder of the packaged case library."""
     return default_network_path().parent / "cases"
+
+
+def holdout_cases_path() -> Path:
+    """Folder of the packaged held-out cases (collected after the knowledge was written).
+
+    They are kept apart from :func:`default_cases_path` and reported separately; see
+    ``networks/holdout/README.md``.
+    """
+    return default_network_path().parent / "holdout"
 
 
 def _read(path: Path) -> list[Case]:

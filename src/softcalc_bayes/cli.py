@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .exceptions import SoftcalcError
+from .exceptions import EvidenceError, SoftcalcError
 from .network import Network, load_network
 
 __all__ = ["main"]
@@ -118,11 +118,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .cases import load_cases
+    from .cases import holdout_cases_path, load_cases
     from .evaluate import evaluate
 
+    if args.holdout and args.cases is not None:
+        raise EvidenceError("Give either a case file/folder or --holdout, not both")
     net = _network(args)
-    report = evaluate(net, load_cases(args.cases))
+    report = evaluate(net, load_cases(holdout_cases_path() if args.holdout else args.cases))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0
@@ -221,6 +223,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="accuracy and calibration on a case library")
     common(p)
     p.add_argument("cases", nargs="?", type=Path, default=None, help="case file or folder")
+    p.add_argument(
+        "--holdout", action="store_true", help="the packaged held-out cases instead of the library"
+    )
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("coverage", help="share of documented vs assumed parameters")
