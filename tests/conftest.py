@@ -128,6 +128,40 @@ TINY: dict[str, Any] = {
 }
 
 
+def assumed_node(
+    name: str,
+    states: list[str],
+    remainder: str,
+    default: dict[str, float],
+    **rows: dict[str, float],
+) -> dict[str, Any]:
+    """A finding file under ``diagnosis`` whose numbers are all (test) assumptions.
+
+    ``rows`` maps a diagnosis to its probabilities, e.g. ``d1={"yes": 0.7}``.
+    """
+    return {
+        "node": name,
+        "states": states,
+        "parents": ["diagnosis"],
+        "remainder": remainder,
+        "default": {"probs": default, "basis": "assumption", "reason": "r"},
+        "rows": [
+            {"when": {"diagnosis": d}, "probs": probs, "basis": "assumption", "reason": "r"}
+            for d, probs in rows.items()
+        ],
+    }
+
+
+# 'marker' can only be 'yes' under d1; 'negative' can never be 'never' under d1: they make
+# some evidence impossible for some diagnoses.
+GATED_NODES: dict[str, Any] = {
+    "nodes/marker.yaml": assumed_node("marker", ["yes", "no"], "no", {"yes": 0.0}, d1={"yes": 0.7}),
+    "nodes/negative.yaml": assumed_node(
+        "negative", ["never", "other"], "other", {"never": 0.4}, d1={"never": 0.0}
+    ),
+}
+
+
 def write_network(folder: Path, files: dict[str, Any]) -> Path:
     for name, data in files.items():
         path = folder / name

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from conftest import TINY, write_network
+from conftest import GATED_NODES, TINY, assumed_node, write_network
 from softcalc_bayes import CompiledEngine, EvidenceError, Network, load_network
 from softcalc_bayes.uncertainty import (
     UncertaintyResult,
@@ -128,43 +128,11 @@ def assert_stays_close(result: UncertaintyResult, ref: np.ndarray, states: tuple
 
 # --------------------------------------------------------------------------- tiny networks
 CUSTOM = copy.deepcopy(TINY)
-CUSTOM["nodes/sharp.yaml"] = {
-    "node": "sharp",
-    "states": ["hit", "miss"],
-    "parents": ["diagnosis"],
-    "remainder": "miss",
-    "default": {"probs": {"hit": 0.05}, "basis": "assumption", "reason": "r"},
-    "rows": [
-        {"when": {"diagnosis": "d1"}, "probs": {"hit": 0.9}, "basis": "assumption", "reason": "r"}
-    ],
-}
-CUSTOM["nodes/bland.yaml"] = {
-    "node": "bland",
-    "states": ["rare", "usual"],
-    "parents": ["diagnosis"],
-    "remainder": "rare",
-    "default": {"probs": {"usual": 0.98}, "basis": "assumption", "reason": "r"},
-}
-CUSTOM["nodes/marker.yaml"] = {  # d1 only; impossible under d2 and d3
-    "node": "marker",
-    "states": ["yes", "no"],
-    "parents": ["diagnosis"],
-    "remainder": "no",
-    "default": {"probs": {"yes": 0.0}, "basis": "assumption", "reason": "r"},
-    "rows": [
-        {"when": {"diagnosis": "d1"}, "probs": {"yes": 0.7}, "basis": "assumption", "reason": "r"}
-    ],
-}
-CUSTOM["nodes/negative.yaml"] = {  # 'never' is impossible under d1
-    "node": "negative",
-    "states": ["never", "other"],
-    "parents": ["diagnosis"],
-    "remainder": "other",
-    "default": {"probs": {"never": 0.4}, "basis": "assumption", "reason": "r"},
-    "rows": [
-        {"when": {"diagnosis": "d1"}, "probs": {"never": 0.0}, "basis": "assumption", "reason": "r"}
-    ],
-}
+CUSTOM["nodes/sharp.yaml"] = assumed_node(
+    "sharp", ["hit", "miss"], "miss", {"hit": 0.05}, d1={"hit": 0.9}
+)
+CUSTOM["nodes/bland.yaml"] = assumed_node("bland", ["rare", "usual"], "rare", {"usual": 0.98})
+CUSTOM.update(GATED_NODES)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import TINY, write_network
+from conftest import GATED_NODES, TINY, write_network
 from softcalc_bayes import EvidenceError, Network, load_network
 from softcalc_bayes.whatif import LEFT_OUT, compare_profiles, evidence_whatif
 
@@ -42,36 +42,7 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Network:
     """TINY plus 'marker' (only d1 can show 'yes') and 'negative' ('never' is impossible
     under d1), so that some alternatives have probability zero."""
     files = copy.deepcopy(TINY)
-    files["nodes/marker.yaml"] = {
-        "node": "marker",
-        "states": ["yes", "no"],
-        "parents": ["diagnosis"],
-        "remainder": "no",
-        "default": {"probs": {"yes": 0.0}, "basis": "assumption", "reason": "r"},
-        "rows": [
-            {
-                "when": {"diagnosis": "d1"},
-                "probs": {"yes": 0.7},
-                "basis": "assumption",
-                "reason": "r",
-            }
-        ],
-    }
-    files["nodes/negative.yaml"] = {
-        "node": "negative",
-        "states": ["never", "other"],
-        "parents": ["diagnosis"],
-        "remainder": "other",
-        "default": {"probs": {"never": 0.4}, "basis": "assumption", "reason": "r"},
-        "rows": [
-            {
-                "when": {"diagnosis": "d1"},
-                "probs": {"never": 0.0},
-                "basis": "assumption",
-                "reason": "r",
-            }
-        ],
-    }
+    files.update(GATED_NODES)
     folder: Path = tmp_path_factory.mktemp("gated")
     return load_network(write_network(folder, files))
 
