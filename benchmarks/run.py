@@ -621,9 +621,6 @@ def render(net: Network, machine: Mapping[str, str], results: Results) -> str:
         "",
         "## 4. Sensitivity and uncertainty analyses",
         "",
-        "<!-- Filled by bench_sensitivity / bench_uncertainty in benchmarks/run.py once "
-        "softcalc_bayes.sensitivity and softcalc_bayes.uncertainty exist. -->",
-        "",
         "### Sensitivity: `softcalc_bayes.sensitivity.sensitivity(net, evidence)`",
         "",
         *render_sensitivity(results.get("sensitivity")),
