@@ -11,6 +11,7 @@ Load the documented default network and query it::
 
 from __future__ import annotations
 
+from ._display import captioned
 from .cases import Case, load_cases
 from .constraints import check_constraints
 from .coverage import CoverageReport, coverage
@@ -36,6 +37,7 @@ __all__ = [
     "SoftcalcError",
     "UncertaintyResult",
     "__version__",
+    "captioned",
     "check_constraints",
     "compare_profiles",
     "coverage",

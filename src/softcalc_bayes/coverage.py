@@ -35,6 +35,17 @@ class CoverageReport:
     written_rows: pd.DataFrame
     per_diagnosis: pd.DataFrame
 
+    def __repr__(self) -> str:
+        return (
+            f"CoverageReport({len(self.per_node)} nodes, {len(self.written_rows)} written rows, "
+            f"documented {self.documented_row_share:.1%})"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._display import coverage_html
+
+        return coverage_html(self)
+
     @property
     def documented_row_share(self) -> float:
         """Share of written (non-default) rows that are documented (not assumptions)."""

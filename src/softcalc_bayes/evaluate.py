@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._progress import progress_bar
 from ._validation import unknown_message
 from .cases import Case, cases_frame
 from .exceptions import EvidenceError
@@ -41,6 +42,18 @@ class EvaluationReport:
     calibration: pd.DataFrame
     posteriors: pd.DataFrame
 
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (
+            f"EvaluationReport(n_cases={int(m['n_cases'])}, top1={m['top1']:.3f}, "
+            f"top3={m['top3']:.3f}, brier={m['brier']:.3f}, log_loss={m['log_loss']:.3f})"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._display import evaluation_html
+
+        return evaluation_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (for JSON)."""
         return {
@@ -69,7 +82,12 @@ class EvaluationReport:
 
 
 def evaluate(
-    net: Network, cases: Iterable[Case], *, bins: int = 10, eps: float = 1e-15
+    net: Network,
+    cases: Iterable[Case],
+    *,
+    bins: int = 10,
+    eps: float = 1e-15,
+    progress: bool | None = None,
 ) -> EvaluationReport:
     """Score ``net`` on ``cases`` (each with a known final diagnosis).
 
@@ -82,6 +100,9 @@ def evaluate(
         Number of equal-width probability bins of the calibration table.
     eps : float
         Probabilities are clipped to ``[eps, 1]`` in the log loss.
+    progress : bool, optional
+        Show a progress bar (needs tqdm). None: only in a notebook or when stderr
+        is a terminal.
 
     Returns
     -------
@@ -105,10 +126,16 @@ def evaluate(
                 f"Case {case.id!r}: " + unknown_message("diagnosis", case.diagnosis, states)
             )
     frame = cases_frame(cases)
-    try:
-        post = net.posterior_batch(frame)
-    except EvidenceError as exc:
-        raise EvidenceError(f"Case library: {exc}") from None
+    chunks = [frame.iloc[i : i + 256] for i in range(0, len(frame), 256)]
+    parts: list[pd.DataFrame] = []
+    with progress_bar(len(chunks), desc="Evaluating", progress=progress, unit="batch") as bar:
+        for chunk in chunks:
+            try:
+                parts.append(net.posterior_batch(chunk))
+            except EvidenceError as exc:
+                raise EvidenceError(f"Case library: {exc}") from None
+            bar.update()
+    post = pd.concat(parts)
     truth = np.array([states.index(c.diagnosis) for c in cases])
     values = post.to_numpy()
     n = len(cases)

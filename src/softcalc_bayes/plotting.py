@@ -6,12 +6,22 @@ Axes. matplotlib is an optional dependency (``pip install softcalc-bayes[plot]``
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_posterior", "plot_reliability", "plot_sensitivity_function", "plot_tornado"]
+if TYPE_CHECKING:
+    from .network import Network
+
+__all__ = [
+    "plot_network",
+    "plot_posterior",
+    "plot_reliability",
+    "plot_sensitivity_function",
+    "plot_tornado",
+]
 
 
 def _axes(ax: Any | None) -> Any:
@@ -33,36 +43,67 @@ def _label(row: pd.Series) -> str:
 
 
 def plot_tornado(table: pd.DataFrame, *, top: int = 15, ax: Any | None = None) -> Any:
-    """Tornado plot of the parameters whose full range moves the posterior most.
+    """Tornado plot of the parameters whose plausible range moves the posterior most.
+
+    Each bar spans ``p_at_low`` to ``p_at_high``: the posterior as the parameter
+    moves over its plausible range (``plausible_low`` to ``plausible_high``, the
+    Dirichlet interval implied by its documented strength). Bars are ranked by
+    ``swing``, the measure that orders the table itself, so the plot and
+    ``table.head(top)`` show the same parameters.
 
     Parameters
     ----------
     table : pandas.DataFrame
         The result of :func:`softcalc_bayes.sensitivity.sensitivity`.
     top : int
-        Number of parameters shown (ranked by the range of ``f`` over [0, 1]).
+        Number of parameters shown (at least 1).
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If ``table`` lacks the columns of :func:`~softcalc_bayes.sensitivity.sensitivity`,
+        or ``top`` is not a positive integer.
     """
+    needed = ("swing", "p_at_low", "p_at_high", "posterior", "node", "state", "parents")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"plot_tornado needs the table of sensitivity(); missing columns: {', '.join(missing)}"
+        )
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ValueError(f"top must be a positive integer, got {top!r}")
     ax = _axes(ax)
-    span = (table["p_at_1"] - table["p_at_0"]).abs()
-    shown = table.assign(_span=span).nlargest(top, "_span").iloc[::-1]
+    shown = table.sort_values("swing", ascending=False, kind="stable").head(top).iloc[::-1]
     base = float(table["posterior"].iloc[0])
     y = np.arange(len(shown))
-    low = np.minimum(shown["p_at_0"], shown["p_at_1"])
-    high = np.maximum(shown["p_at_0"], shown["p_at_1"])
-    ax.barh(y, high - low, left=low, color="#8fb3d9", edgecolor="#2b5d8a")
-    ax.scatter(shown["posterior"], y, color="#c0392b", zorder=3, s=14, label="current value")
-    ax.axvline(base, color="#555555", lw=1, ls="--")
+    lo, hi = shown["p_at_low"].to_numpy(float), shown["p_at_high"].to_numpy(float)
+    low, high = np.minimum(lo, hi), np.maximum(lo, hi)
+    up = hi >= lo  # the posterior rises with the parameter
+    colours = np.where(up, "#8fb3d9", "#e6a57e")
+    ax.barh(y, high - low, left=low, color=colours, edgecolor="#555555", lw=0.5)
+    ax.axvline(base, color="#c0392b", lw=1, ls="--", label=f"current {base:.3g}")
     ax.set_yticks(y, [_label(r) for _, r in shown.iterrows()], fontsize=7)
-    ax.set_xlim(0, 1)
+    span = max(float(high.max() - low.min()) if len(shown) else 0.0, 1e-3)
+    ax.set_xlim(max(0.0, float(low.min()) - 0.05 * span), min(1.0, float(high.max()) + 0.05 * span))
     state = table.attrs.get("state", "state")
-    ax.set_xlabel(f"P({state} | evidence) as each parameter moves over [0, 1]")
-    ax.set_title(f"One-way sensitivity of P({state} | e): top {len(shown)} parameters")
-    ax.legend(loc="lower right", fontsize=7)
+    level = table.attrs.get("level", 0.9)
+    ax.set_xlabel(
+        f"P({state} | evidence) as each parameter moves over its {level:.0%} plausible range"
+    )
+    ax.set_title(f"What matters for P({state} | e): top {len(shown)} parameters by swing")
+    from matplotlib.patches import Patch
+
+    handles = [
+        *ax.get_legend_handles_labels()[0],
+        Patch(facecolor="#8fb3d9", edgecolor="#555555", label="raising it raises P"),
+        Patch(facecolor="#e6a57e", edgecolor="#555555", label="raising it lowers P"),
+    ]
+    ax.legend(handles=handles, loc="best", fontsize=7)
     return ax
 
 
@@ -145,4 +186,220 @@ def plot_reliability(calibration: pd.DataFrame, *, ax: Any | None = None) -> Any
     ax.set_xlabel("mean predicted probability")
     ax.set_ylabel("observed frequency")
     ax.legend(fontsize=8)
+    return ax
+
+
+def _influence_scores(influence: pd.Series | pd.DataFrame | None) -> pd.Series:
+    """Finding -> score; an :func:`evidence_whatif` table gives |delta| when left out."""
+    if influence is None:
+        return pd.Series(dtype=float)
+    if isinstance(influence, pd.DataFrame):
+        needed = {"finding", "alternative", "delta"}
+        if not needed <= set(influence.columns):
+            raise ValueError(
+                "influence must be a Series finding -> score or the table of evidence_whatif(); "
+                f"missing columns: {', '.join(sorted(needed - set(influence.columns)))}"
+            )
+        from .whatif import LEFT_OUT
+
+        left_out = influence[influence["alternative"] == LEFT_OUT]
+        return left_out.set_index("finding")["delta"].abs()
+    return influence.astype(float)
+
+
+def _network_layout(
+    net: Network, groups: Mapping[str, tuple[str, ...]]
+) -> tuple[dict[str, tuple[float, float]], dict[str, float], dict[str, tuple[float, str]]]:
+    """Diagnosis in the centre, findings on a circle by group, latent nodes inside."""
+    order = [f for names in groups.values() for f in names]
+    gap = 1.0  # empty slots between groups
+    slots = len(order) + gap * len(groups)
+    angle: dict[str, float] = {}
+    group_angle: dict[str, tuple[float, str]] = {}
+    position = 0.0
+    for group, names in groups.items():
+        first = position
+        for name in names:
+            angle[name] = 2 * np.pi * position / slots
+            position += 1
+        mid = 2 * np.pi * (first + position - 1) / 2 / slots
+        group_angle[group] = (mid, group)
+        position += gap
+    pos: dict[str, tuple[float, float]] = {net.target: (0.0, 0.0)}
+    for name in order:
+        pos[name] = (float(np.cos(angle[name])), float(np.sin(angle[name])))
+    for latent in net.latent:
+        children = [n for n in order if latent in net.node(n).parents]
+        if children:
+            vec = np.mean([[np.cos(angle[c]), np.sin(angle[c])] for c in children], axis=0)
+        else:
+            vec = np.array([1.0, 0.0])
+        vec = 0.55 * vec / max(float(np.linalg.norm(vec)), 1e-9)
+        pos[latent] = (float(vec[0]), float(vec[1]))
+    return pos, angle, group_angle
+
+
+def plot_network(
+    net: Network,
+    *,
+    evidence: Mapping[str, Any] | None = None,
+    influence: pd.Series | pd.DataFrame | None = None,
+    top: int = 5,
+    ax: Any | None = None,
+) -> Any:
+    """Draw the network: the diagnosis in the centre, latent nodes, findings by group.
+
+    Findings sit on a circle in the sectors of ``network.yaml: finding_groups``
+    (imaging, clinical, laboratory, molecular; the rest under ``other``), each
+    group in its own colour; latent nodes sit inside, next to the findings they
+    explain. Arrows follow the parent links.
+
+    Parameters
+    ----------
+    net : Network
+    evidence : mapping, optional
+        Finding -> observed state: these findings are filled and labelled with
+        their state.
+    influence : pandas.Series or pandas.DataFrame, optional
+        How much each finding matters for the current case: a Series finding ->
+        score, or the table of :func:`~softcalc_bayes.whatif.evidence_whatif`
+        (the score is then ``|delta|`` when the finding is left out). The ``top``
+        findings by score get a red ring.
+    top : int
+        Number of findings ringed when ``influence`` is given.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from softcalc_bayes import load_network
+    >>> ax = plot_network(load_network(), evidence={"fat_in_lesion": "present"})
+    >>> ax.get_title()
+    'softcalc-default: 37 findings, 2 latent nodes; 1 entered'
+    """
+    import networkx as nx
+
+    from ._display import finding_groups
+
+    evidence = {k: v for k, v in (evidence or {}).items() if isinstance(v, str)}
+    for name in evidence:
+        if name not in net.findings:
+            from ._validation import unknown_message
+
+            raise ValueError(unknown_message("finding", name, net.findings))
+    scores = _influence_scores(influence)
+    ringed = set(scores.sort_values(ascending=False).head(max(int(top), 0)).index)
+    groups = finding_groups(net)
+    pos, angle, group_angle = _network_layout(net, groups)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(pos)
+    for name in pos:
+        graph.add_edges_from((p, name) for p in net.node(name).parents if p in pos)
+    ax = _axes(ax)
+    if ax.figure.get_figwidth() < 9:
+        ax.figure.set_size_inches(10, 10)
+    colours = dict(
+        zip(
+            groups,
+            ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd"] * 3,
+            strict=False,
+        )
+    )
+    from_target = [(u, v) for u, v in graph.edges if u == net.target]
+    others = [(u, v) for u, v in graph.edges if u != net.target]
+    nx.draw_networkx_edges(
+        graph, pos, edgelist=from_target, ax=ax, edge_color="#cccccc", width=0.6, arrowsize=6
+    )
+    nx.draw_networkx_edges(
+        graph, pos, edgelist=others, ax=ax, edge_color="#666666", width=1.0, arrowsize=8
+    )
+    nx.draw_networkx_nodes(
+        graph, pos, nodelist=[net.target], ax=ax, node_color="#333333", node_size=900
+    )
+    nx.draw_networkx_nodes(
+        graph,
+        pos,
+        nodelist=list(net.latent),
+        ax=ax,
+        node_color="#bbbbbb",
+        node_shape="D",
+        node_size=300,
+    )
+    for group, names in groups.items():
+        observed = [n for n in names if n in evidence]
+        plain = [n for n in names if n not in evidence]
+        c = colours[group]
+        nx.draw_networkx_nodes(
+            graph,
+            pos,
+            nodelist=plain,
+            ax=ax,
+            node_color="white",
+            edgecolors=c,
+            node_size=120,
+            linewidths=1.5,
+        )
+        nx.draw_networkx_nodes(
+            graph,
+            pos,
+            nodelist=observed,
+            ax=ax,
+            node_color=c,
+            edgecolors=c,
+            node_size=180,
+            linewidths=1.5,
+        )
+    if ringed:
+        nx.draw_networkx_nodes(
+            graph,
+            pos,
+            nodelist=sorted(ringed & set(pos)),
+            ax=ax,
+            node_color="none",
+            edgecolors="#c0392b",
+            node_size=420,
+            linewidths=2.2,
+        )
+    ax.text(0, 0, net.target, color="white", ha="center", va="center", fontsize=7, zorder=5)
+    for latent in net.latent:
+        x, y = pos[latent]
+        ax.text(x, y - 0.07, latent, ha="center", va="top", fontsize=7, color="#444444")
+    for name, a in angle.items():
+        text = f"{name} = {evidence[name]}" if name in evidence else name
+        deg = float(np.degrees(a))
+        flip = 90 < deg < 270
+        ax.text(
+            1.07 * np.cos(a),
+            1.07 * np.sin(a),
+            text,
+            rotation=deg + 180 if flip else deg,
+            rotation_mode="anchor",
+            ha="right" if flip else "left",
+            va="center",
+            fontsize=7,
+            fontweight="bold" if name in evidence else "normal",
+        )
+    for group, (a, label) in group_angle.items():
+        ax.text(
+            1.75 * np.cos(a),
+            1.75 * np.sin(a),
+            label,
+            ha="center",
+            va="center",
+            fontsize=10,
+            color=colours[group],
+            fontweight="bold",
+        )
+    ax.set_xlim(-2.0, 2.0)
+    ax.set_ylim(-2.0, 2.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(
+        f"{net.spec.name}: {len(net.findings)} findings, {len(net.latent)} latent nodes; {len(evidence)} entered"
+    )
     return ax

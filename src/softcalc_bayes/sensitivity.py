@@ -215,6 +215,7 @@ def sensitivity(
     target: str | None = None,
     state: str | None = None,
     threshold: float | None = None,
+    level: float = 0.9,
 ) -> pd.DataFrame:
     """One-way sensitivity of ``P(target = state | evidence)`` to every parameter.
 
@@ -230,15 +231,33 @@ def sensitivity(
     threshold : float, optional
         If given, the admissible range is where ``f`` stays on the same side of
         ``threshold``; otherwise it is where the most probable state stays the same.
+    level : float
+        Probability of the plausible range of each parameter (default 0.9), in (0, 1).
 
     Returns
     -------
     pandas.DataFrame
-        One row per parameter, ranked by ``|sensitivity_value|``: the provenance
-        columns of :meth:`Network.parameters` and ``x0``, ``a``, ``b``, ``c``, ``d``
-        (``f(x) = (a x + b) / (c x + d)``), ``posterior`` (``f(x0)``),
+        One row per parameter, ranked by ``swing`` (ties by ``|sensitivity_value|``):
+        the provenance columns of :meth:`Network.parameters` and ``x0``, ``a``, ``b``,
+        ``c``, ``d`` (``f(x) = (a x + b) / (c x + d)``), ``posterior`` (``f(x0)``),
         ``sensitivity_value`` (``f'(x0)``), ``p_at_0``, ``p_at_1``,
-        ``admissible_low``, ``admissible_high``.
+        ``admissible_low``, ``admissible_high``, and the plausible range:
+        ``plausible_low`` and ``plausible_high`` (the equal-tailed ``level`` interval
+        of the parameter's Beta marginal ``Beta(A x0, A (1 - x0))``, where ``A`` is the
+        row's equivalent sample size, as in
+        :func:`~softcalc_bayes.uncertainty.row_concentrations`), ``p_at_low`` and
+        ``p_at_high`` (``f`` at its ends) and ``swing`` (``|p_at_high - p_at_low|``,
+        how far the posterior moves when the parameter moves over its plausible range).
+        ``attrs`` holds ``target``, ``state``, ``threshold``, ``level``, ``evidence``
+        and ``ranked_by``.
+
+    Notes
+    -----
+    ``sensitivity_value`` ranks by the local slope, which is large for parameters
+    that can hardly move (a well-documented 0.97); ``swing`` weighs the slope by how
+    far the documentation lets the number move, so the top rows are the numbers whose
+    uncertainty matters for this question. :func:`~softcalc_bayes.plotting.plot_tornado`
+    draws the same ranking.
 
     Examples
     --------
@@ -249,7 +268,11 @@ def sensitivity(
     'alt_wdlps'
     >>> bool((table["admissible_low"] <= table["x0"]).all())
     True
+    >>> bool(table["swing"].is_monotonic_decreasing)
+    True
     """
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
+        raise EvidenceError(f"level must be a number strictly between 0 and 1, got {level!r}")
     coef = sensitivity_coefficients(net, evidence, target=target)
     post = coef.b[0] + coef.a[0] * coef.x0[0]
     top = int(np.argmax(post))
@@ -282,10 +305,50 @@ def sensitivity(
     with np.errstate(divide="ignore", invalid="ignore"):
         table["p_at_1"] = (a + b) / (c + d)
     table["admissible_low"], table["admissible_high"] = low, high
-    order = np.argsort(-np.abs(slope), kind="stable")
+    plo, phi = _plausible_range(net, x0, float(level))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f_lo = (a * plo + b) / (c * plo + d)
+        f_hi = (a * phi + b) / (c * phi + d)
+    table["plausible_low"], table["plausible_high"] = plo, phi
+    table["p_at_low"], table["p_at_high"] = f_lo, f_hi
+    table["swing"] = np.abs(f_hi - f_lo)
+    order = np.lexsort((-np.abs(slope), -table["swing"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
-    table.attrs.update(target=coef.target, state=coef.states[s], threshold=threshold)
+    table.attrs.update(
+        target=coef.target,
+        state=coef.states[s],
+        threshold=threshold,
+        level=float(level),
+        evidence={k: v for k, v in evidence.items() if isinstance(v, str)},
+        ranked_by="swing",
+    )
     return table
+
+
+def _plausible_range(net: Network, x0: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed ``level`` interval of every parameter's Beta marginal.
+
+    Each row ``p`` of a table is read as ``Dirichlet(A p)`` with ``A`` the row's
+    equivalent sample size, so entry ``x0`` is ``Beta(A x0, A (1 - x0))``; entries at 0
+    or 1 stay put. Parameters are in the order of :meth:`Network.parameters`.
+    """
+    from scipy import special
+
+    from .uncertainty import row_concentrations
+
+    conc = np.concatenate(
+        [
+            np.repeat(row_concentrations(net, n), len(node.states))
+            for n, node in net.spec.nodes.items()
+        ]
+    )
+    inner = (x0 > 0.0) & (x0 < 1.0) & (conc > 0.0)
+    low, high = x0.astype(float).copy(), x0.astype(float).copy()
+    tail = (1.0 - level) / 2.0
+    alpha, beta = conc[inner] * x0[inner], conc[inner] * (1.0 - x0[inner])
+    low[inner] = special.betaincinv(alpha, beta, tail)
+    high[inner] = special.betaincinv(alpha, beta, 1.0 - tail)
+    return low, high
 
 
 def tune(
@@ -296,25 +359,46 @@ def tune(
     at_least: float | None = None,
     above: str | None = None,
     target: str | None = None,
+    feasible_only: bool = True,
 ) -> pd.DataFrame:
     """Minimal single-parameter changes that satisfy a constraint (as in SamIam).
 
     The constraint is ``P(state | e) >= at_least`` or ``P(state | e) >= P(above | e)``.
+
+    Parameters
+    ----------
+    net : Network
+    evidence : mapping
+        Finding -> observed state.
+    state : str
+        The target state the constraint is about.
+    at_least : float, optional
+        Required probability of ``state``.
+    above : str, optional
+        A state that ``state`` must reach (give exactly one of ``at_least`` and ``above``).
+    target : str, optional
+        Queried node (default: the diagnosis).
+    feasible_only : bool
+        Keep only the parameters whose change can satisfy the constraint (default).
+        ``False`` returns every parameter, the infeasible ones last with ``x_new``
+        NaN.
 
     Returns
     -------
     pandas.DataFrame
         One row per parameter: provenance columns, ``x0``, ``x_new`` (the nearest
         value in [0, 1] that satisfies the constraint, NaN where none does),
-        ``change`` and ``feasible``; feasible changes first, smallest first.
+        ``change`` and ``feasible``; smallest change first. ``attrs`` holds
+        ``state``, ``at_least``, ``above``, ``evidence``, ``n_parameters`` (all
+        parameters examined) and ``n_feasible``.
 
     Examples
     --------
     >>> from softcalc_bayes import load_network
     >>> net = load_network()
     >>> t = tune(net, {"fat_in_lesion": "present"}, state="alt_wdlps", at_least=0.5)
-    >>> bool(t["feasible"].iloc[0])
-    True
+    >>> bool(t["feasible"].all()), len(t) < len(net.parameters())
+    (True, True)
     """
     if (at_least is None) == (above is None):
         raise EvidenceError("give exactly one of at_least= or above=")
@@ -347,5 +431,15 @@ def tune(
     table["feasible"] = ~np.isnan(x_new)
     table = table.assign(_abs=np.abs(table["change"]).fillna(np.inf))
     table = table.sort_values(["_abs"], kind="stable").drop(columns="_abs").reset_index(drop=True)
-    table.attrs.update(state=state, at_least=at_least, above=above)
+    n_all, n_feasible = len(table), int(table["feasible"].sum())
+    if feasible_only:
+        table = table[table["feasible"]].reset_index(drop=True)
+    table.attrs.update(
+        state=state,
+        at_least=at_least,
+        above=above,
+        evidence={k: v for k, v in evidence.items() if isinstance(v, str)},
+        n_parameters=n_all,
+        n_feasible=n_feasible,
+    )
     return table

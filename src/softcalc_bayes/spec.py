@@ -61,7 +61,8 @@ class NodeSpec:
 
     ``cpt`` has shape ``(n_parent_configurations, n_states)``; parent
     configurations are enumerated in C order over ``parents`` (the last parent
-    varies fastest), as in :func:`itertools.product`.
+    varies fastest), as in :func:`itertools.product`; ``parent_states`` holds the
+    states of each parent, which label those rows.
     """
 
     name: str
@@ -73,6 +74,17 @@ class NodeSpec:
     is_default: np.ndarray
     description: str = ""
     file: str = ""
+    parent_states: tuple[tuple[str, ...], ...] = ()
+
+    def __repr__(self) -> str:
+        from ._display import node_repr
+
+        return node_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ._display import node_html
+
+        return node_html(self)
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,7 @@ class NetworkSpec:
     profile: str
     default_profile: str
     constraints: tuple[Constraint, ...] = ()
+    finding_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _target_node(target: str, states: tuple[str, ...], prior: Profile, file: str) -> NodeSpec:
@@ -481,8 +494,10 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
             is_default=is_default,
             description=" ".join(str(data.get("description", "")).split()),
             file=files[name],
+            parent_states=tuple(state_map[p] for p in parents),
         )
     constraints = _load_constraints(folder, state_map, target, sources)
+    finding_groups = _load_finding_groups(meta, meta_path, raw)
     return NetworkSpec(
         name=str(meta.get("name", folder.name)),
         version=str(meta.get("version", "")),
@@ -498,4 +513,31 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
         profile=chosen,
         default_profile=default_profile,
         constraints=constraints,
+        finding_groups=finding_groups,
     )
+
+
+def _load_finding_groups(
+    meta: Mapping[str, Any], path: Path, raw: Mapping[str, dict[str, Any]]
+) -> dict[str, tuple[str, ...]]:
+    """``finding_groups`` of ``network.yaml``: group -> findings, each finding at most once."""
+    doc = _mapping(meta.get("finding_groups") or {}, f"{path}: 'finding_groups'")
+    findings = [n for n, data in raw.items() if data["kind"] == "finding"]
+    seen: dict[str, str] = {}
+    out: dict[str, tuple[str, ...]] = {}
+    for group, names in doc.items():
+        if not isinstance(names, list):
+            raise NetworkSpecError(f"{path}: finding group {group!r}: expected a list of findings")
+        for name in names:
+            if name not in findings:
+                raise NetworkSpecError(
+                    f"{path}: finding group {group!r}: "
+                    + unknown_message("finding", name, findings)
+                )
+            if name in seen:
+                raise NetworkSpecError(
+                    f"{path}: finding {name!r} is in two groups ({seen[name]!r} and {group!r})"
+                )
+            seen[name] = str(group)
+        out[str(group)] = tuple(str(n) for n in names)
+    return out

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import string
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ._progress import progress_bar
 from ._validation import unknown_message
 from .exceptions import EngineError, EvidenceError
 
@@ -79,6 +80,11 @@ class UncertaintyResult:
         Share of the samples in which ``top`` is the most probable diagnosis.
     credible : float
         Level of the ``low``-``high`` interval.
+    seed : int or None
+        The seed that reproduces these samples (drawn at random and recorded when
+        none was given); None only when a ``numpy.random.Generator`` was passed.
+    evidence : dict
+        The evidence the posterior was conditioned on.
     """
 
     summary: pd.DataFrame
@@ -86,12 +92,24 @@ class UncertaintyResult:
     top: str
     p_top_stays: float
     credible: float = 0.9
+    seed: int | None = None
+    evidence: Mapping[str, str] | None = None
+
+    @property
+    def n_samples(self) -> int:
+        """Number of Monte Carlo samples."""
+        return len(self.samples)
 
     def __repr__(self) -> str:
         return (
             f"UncertaintyResult(top={self.top!r}, p_top_stays={self.p_top_stays:.3f}, "
-            f"n_samples={len(self.samples)}, credible={self.credible})"
+            f"n_samples={self.n_samples}, credible={self.credible}, seed={self.seed})"
         )
+
+    def _repr_html_(self) -> str:
+        from ._display import uncertainty_html
+
+        return uncertainty_html(self)
 
 
 # --------------------------------------------------------------------------- plan
@@ -144,9 +162,13 @@ class _Plan:
     terms: tuple[_Term, ...]
 
     # ------------------------------------------------------------ Monte Carlo
-    def draw(self, rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    def draw(
+        self, rng: np.random.Generator, n: int, tick: Callable[[], object] | None = None
+    ) -> list[np.ndarray]:
         values: list[np.ndarray] = []
         for block in self.blocks:
+            if tick is not None:
+                tick()
             if block.kind == "beta":
                 lga = _log_gamma(rng, block.a, n)
                 lgb = _log_gamma(rng, block.b, n)
@@ -388,6 +410,22 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def _seeded(seed: Seed) -> tuple[int | None, np.random.Generator]:
+    """The seed to record and the generator; a missing seed is drawn, so it can be reported."""
+    if isinstance(seed, np.random.Generator):
+        return None, seed
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    if not _is_int(seed) or int(seed) < 0:
+        raise EvidenceError(f"seed must be a non-negative integer or a Generator, got {seed!r}")
+    return int(seed), np.random.default_rng(int(seed))
+
+
+def _observed(evidence: Evidence) -> dict[str, str]:
+    """The evidence as a plain dict without the unobserved (None/NaN) entries."""
+    return {str(k): v for k, v in evidence.items() if isinstance(v, str)}
+
+
 def _check_state(net: Network, state: Any, default: str, what: str) -> str:
     if state is None:
         return default
@@ -406,6 +444,7 @@ def posterior_uncertainty(
     n_samples: int = 10_000,
     credible: float = 0.9,
     seed: Seed = None,
+    progress: bool | None = None,
 ) -> UncertaintyResult:
     """Monte Carlo distribution of the diagnosis posterior under parameter uncertainty.
 
@@ -429,11 +468,17 @@ def posterior_uncertainty(
     credible : float
         Level of the equal-tailed credible interval, in (0, 1).
     seed : int or numpy.random.Generator, optional
-        Random seed, for reproducible samples.
+        Random seed, for reproducible samples. When None a seed is drawn and
+        recorded in the result (``result.seed``), so any run can be repeated.
+    progress : bool, optional
+        Show a progress bar (needs tqdm). None: only in a notebook or when stderr
+        is a terminal.
 
     Returns
     -------
     UncertaintyResult
+        ``summary.attrs`` also records ``seed``, ``n_samples``, ``credible`` and
+        ``evidence``.
 
     Raises
     ------
@@ -468,9 +513,13 @@ def posterior_uncertainty(
     point = net.posterior(evidence)  # validates the evidence
     top = _check_state(net, target_state, str(point.index[0]), "target_state")
     plan = _plan(net, net.encode(evidence))
-    rng = np.random.default_rng(seed)
+    used_seed, rng = _seeded(seed)
     n = int(n_samples)
-    samples = plan.posterior(plan.draw(rng, n))
+    desc = f"Monte Carlo ({n} samples)"
+    with progress_bar(len(plan.blocks) + 1, desc=desc, progress=progress, unit="table") as bar:
+        draws = plan.draw(rng, n, tick=bar.update)
+        samples = plan.posterior(draws)
+        bar.update()
     states = net.states(net.target)
     order = [states.index(s) for s in point.index]
     samples = samples[:, order]
@@ -490,7 +539,9 @@ def posterior_uncertainty(
     frame = pd.DataFrame(samples, columns=index, index=pd.RangeIndex(n, name="sample"))
     k = list(point.index).index(top)
     stays = float(np.mean(samples.argmax(axis=1) == k))
-    return UncertaintyResult(summary, frame, top, stays, float(credible))
+    observed = _observed(evidence)
+    summary.attrs.update(seed=used_seed, n_samples=n, credible=float(credible), evidence=observed)
+    return UncertaintyResult(summary, frame, top, stays, float(credible), used_seed, observed)
 
 
 def sobol_indices(
@@ -501,6 +552,7 @@ def sobol_indices(
     groups: str = "node",
     n_base: int = 512,
     seed: Seed = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Variance-based (Sobol) sensitivity of ``P(state | evidence)`` to groups of parameters.
 
@@ -526,16 +578,22 @@ def sobol_indices(
     n_base : int
         Base sample size of the Saltelli design: a power of 2 (at least 2).
     seed : int or numpy.random.Generator, optional
-        Seed for the design and the bootstrap confidence intervals.
+        Seed for the design and the bootstrap confidence intervals; when None one is
+        drawn and recorded in ``attrs["seed"]``.
+    progress : bool, optional
+        Show a progress bar (needs tqdm). None: only in a notebook or when stderr
+        is a terminal.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by group, with columns ``S1``, ``S1_conf``, ``ST``, ``ST_conf``
         (``_conf``: half-width of a 95% bootstrap interval), sorted by ``ST``
-        descending. These are Monte Carlo estimates: an index near 0 can come out
-        slightly negative. If the posterior does not vary at all, every index is 0;
-        with a single group (no evidence: the prior alone) ``S1 = ST = 1``.
+        descending. ``attrs`` records ``state``, ``seed``, ``n_base``,
+        ``n_evaluations`` and ``evidence``, which reproduce the figures. These are
+        Monte Carlo estimates: an index near 0 can come out slightly negative. If
+        the posterior does not vary at all, every index is 0; with a single group
+        (no evidence: the prior alone) ``S1 = ST = 1``.
 
     Raises
     ------
@@ -567,11 +625,21 @@ def sobol_indices(
     group_names = list(dict.fromkeys(var_groups))
     columns = pd.Index(["S1", "S1_conf", "ST", "ST_conf"])
     index = pd.Index(group_names, name="group")
-    rng = np.random.default_rng(seed)
+    used_seed, rng = _seeded(seed)
     sample_seed, analyse_seed = (int(s) for s in rng.integers(1, 2**31 - 1, size=2))
+    n_eval = int(n_base) * (len(group_names) + 2) if len(group_names) >= 2 else 0
+    attrs = {
+        "state": state,
+        "seed": used_seed,
+        "n_base": int(n_base),
+        "n_evaluations": n_eval,
+        "evidence": _observed(evidence),
+    }
     if len(group_names) < 2:  # one group takes all the variance (SALib needs two)
         values = np.tile([1.0, 0.0, 1.0, 0.0], (len(group_names), 1))
-        return pd.DataFrame(values, index=index, columns=columns)
+        out = pd.DataFrame(values, index=index, columns=columns)
+        out.attrs.update(attrs)
+        return out
     problem: dict[str, Any] = {
         "num_vars": len(names),
         "names": names,
@@ -580,13 +648,26 @@ def sobol_indices(
     }
     x = sobol_sample.sample(problem, int(n_base), calc_second_order=False, seed=sample_seed)
     k = net.states(net.target).index(state)
-    y = plan.posterior(plan.from_uniforms(np.asarray(x)))[:, k]
-    if np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
-        return pd.DataFrame(0.0, index=index, columns=columns)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        si = sobol_analyze.analyze(
-            problem, y, calc_second_order=False, num_resamples=100, seed=analyse_seed
-        )
+    x = np.asarray(x)
+    chunks = np.array_split(np.arange(len(x)), max(1, min(20, len(x) // 256)))
+    desc = f"Sobol ({n_eval} evaluations)"
+    with progress_bar(len(chunks) + 1, desc=desc, progress=progress, unit="chunk") as bar:
+        parts = []
+        for rows in chunks:  # row-wise deterministic: chunking does not change y
+            parts.append(plan.posterior(plan.from_uniforms(x[rows]))[:, k])
+            bar.update()
+        y = np.concatenate(parts)
+        if np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
+            out = pd.DataFrame(0.0, index=index, columns=columns)
+            out.attrs.update(attrs)
+            return out
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            si = sobol_analyze.analyze(
+                problem, y, calc_second_order=False, num_resamples=100, seed=analyse_seed
+            )
+        bar.update()
     out = pd.DataFrame({c: np.asarray(si[c], dtype=float) for c in columns}, index=index)
-    return out.sort_values("ST", ascending=False, kind="stable")
+    out = out.sort_values("ST", ascending=False, kind="stable")
+    out.attrs.update(attrs)
+    return out
