@@ -243,7 +243,8 @@ def sensitivity(
         ``sensitivity_value`` (``f'(x0)``), ``p_at_0``, ``p_at_1``,
         ``admissible_low``, ``admissible_high``, and the plausible range:
         ``plausible_low`` and ``plausible_high`` (the equal-tailed ``level`` interval
-        of the parameter's Beta marginal ``Beta(A x0, A (1 - x0))``, where ``A`` is the
+        of the parameter's Beta marginal ``Beta(A x0, A (1 - x0))``, widened to
+        include ``x0`` where a very skewed Beta leaves it outside; ``A`` is the
         row's equivalent sample size, as in
         :func:`~softcalc_bayes.uncertainty.row_concentrations`), ``p_at_low`` and
         ``p_at_high`` (``f`` at its ends) and ``swing`` (``|p_at_high - p_at_low|``,
@@ -348,7 +349,9 @@ def _plausible_range(net: Network, x0: np.ndarray, level: float) -> tuple[np.nda
     alpha, beta = conc[inner] * x0[inner], conc[inner] * (1.0 - x0[inner])
     low[inner] = special.betaincinv(alpha, beta, tail)
     high[inner] = special.betaincinv(alpha, beta, 1.0 - tail)
-    return low, high
+    # a very skewed Beta (tiny A x0) can have its mean outside the equal-tailed
+    # interval: the range always reaches the documented value itself
+    return np.minimum(low, x0), np.maximum(high, x0)
 
 
 def tune(

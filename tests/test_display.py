@@ -1,0 +1,145 @@
+"""Text and HTML displays: labelled tables with provenance, never bare arrays."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import softcalc_bayes as sb
+from conftest import write_network
+from softcalc_bayes import Network
+from softcalc_bayes._display import finding_groups, network_html, node_frame
+from softcalc_bayes.exceptions import NetworkSpecError
+
+EVIDENCE = {"fat_in_lesion": "present", "mdm2_fish": "amplified"}
+
+
+def _no_bare_array(text: str) -> None:
+    assert "array(" not in text and "[[" not in text
+
+
+@pytest.mark.parametrize("name", ["fat_in_lesion", "mdm2_cdk4_ihc", "diagnosis", "serum_pth"])
+def test_node_frame_is_the_labelled_cpt(net: Network, name: str) -> None:
+    node = net.node(name)
+    frame = node_frame(node)
+    assert list(frame.columns) == list(node.states)
+    np.testing.assert_array_equal(frame.to_numpy(), node.cpt)
+    if node.parents:
+        assert list(frame.index.names) == list(node.parents)
+        assert tuple(frame.index[0]) == tuple(net.states(p)[0] for p in node.parents)
+        assert tuple(frame.index[-1]) == tuple(net.states(p)[-1] for p in node.parents)
+
+
+def test_node_html_labels_rows_and_shows_provenance(net: Network) -> None:
+    node = net.node("fat_in_lesion")
+    text = node._repr_html_()
+    row = node.states.index("present")
+    c = net.states("diagnosis").index("alt_wdlps")
+    prov = node.provenance[c][row]
+    assert "<th>alt_wdlps</th>" in text
+    assert f"{node.cpt[c, row]:.4g}" in text
+    assert prov.basis in text and str(prov.source) in text
+    assert "title=" in text  # every value has its provenance as a tooltip
+
+
+def test_node_repr_is_one_line_without_array(net: Network) -> None:
+    text = repr(net.node("diagnosis"))
+    assert "\n" not in text and "39 states" in text
+    _no_bare_array(text)
+
+
+def test_network_html_shows_profile_groups_and_coverage(net: Network) -> None:
+    text = network_html(net)
+    assert f"<b>{net.profile}</b>" in text
+    for group in ("clinical", "imaging", "laboratory", "molecular"):
+        assert f"{group} findings" in text
+    share = sb.coverage(net).documented_row_share
+    assert f"{share:.1%}" in text
+
+
+def test_finding_groups_cover_every_finding_once(net: Network) -> None:
+    groups = finding_groups(net)
+    listed = [f for names in groups.values() for f in names]
+    assert sorted(listed) == sorted(net.findings)
+    assert "other" not in groups  # the default network groups every finding
+
+
+def test_findings_outside_the_groups_fall_under_other(tmp_path, tiny_files) -> None:
+    tiny_files["network.yaml"]["finding_groups"] = {"lab": ["test"]}
+    net = sb.load_network(write_network(tmp_path, tiny_files))
+    assert finding_groups(net) == {"lab": ("test",), "other": ("colour",)}
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        ({"lab": ["tset"]}, "Unknown finding 'tset'. Did you mean 'test'"),
+        ({"lab": ["latent"]}, "Unknown finding 'latent'"),
+        ({"a": ["test"], "b": ["test"]}, "in two groups"),
+        ({"a": "test"}, "expected a list of findings"),
+    ],
+)
+def test_bad_finding_groups_are_refused(tmp_path, tiny_files, groups, message) -> None:
+    tiny_files["network.yaml"]["finding_groups"] = groups
+    with pytest.raises(NetworkSpecError, match=message):
+        sb.load_network(write_network(tmp_path, tiny_files))
+
+
+def test_evaluation_report_displays(net: Network) -> None:
+    from softcalc_bayes.cases import load_examples
+
+    report = sb.evaluate(net, load_examples())
+    assert repr(report).startswith("EvaluationReport(n_cases=2,")
+    text = report._repr_html_()
+    assert "By diagnosis group" in text and "Calibration" in text
+    assert f"{report.metrics['top1']:.1%}" in text
+
+
+def test_coverage_report_displays(net: Network) -> None:
+    report = sb.coverage(net)
+    assert f"{report.documented_row_share:.1%}" in repr(report)
+    text = report._repr_html_()
+    assert f"{len(report.written_rows)} written rows" in text
+
+
+def test_uncertainty_result_records_seed_and_sample_size(net: Network) -> None:
+    result = sb.posterior_uncertainty(net, EVIDENCE, n_samples=200, seed=7)
+    assert (result.seed, result.n_samples) == (7, 200)
+    assert result.summary.attrs["seed"] == 7 and result.summary.attrs["n_samples"] == 200
+    assert result.evidence == EVIDENCE
+    text = result._repr_html_()
+    assert "seed 7" in text and "200 Monte Carlo samples" in text
+    assert "seed=7" in repr(result)
+
+
+def test_uncertainty_without_seed_records_one_that_reproduces(net: Network) -> None:
+    first = sb.posterior_uncertainty(net, EVIDENCE, n_samples=50)
+    assert isinstance(first.seed, int)
+    again = sb.posterior_uncertainty(net, EVIDENCE, n_samples=50, seed=first.seed)
+    pd.testing.assert_frame_equal(first.samples, again.samples)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0"])
+def test_bad_seed_is_refused(net: Network, seed: object) -> None:
+    with pytest.raises(sb.EvidenceError, match="seed must be a non-negative integer"):
+        sb.posterior_uncertainty(net, EVIDENCE, n_samples=10, seed=seed)  # type: ignore[arg-type]
+
+
+def test_sobol_records_seed_and_sample_size(net: Network) -> None:
+    table = sb.sobol_indices(net, EVIDENCE, n_base=16, seed=3)
+    assert table.attrs["seed"] == 3 and table.attrs["n_base"] == 16
+    assert table.attrs["n_evaluations"] == 16 * (len(table) + 2)
+    assert table.attrs["evidence"] == EVIDENCE
+
+
+def test_captioned_shows_attrs(net: Network) -> None:
+    table = sb.sensitivity(net, EVIDENCE)
+    shown = sb.captioned(table[["node", "state", "swing"]], top=3)
+    text = shown._repr_html_()
+    assert "state: alt_wdlps" in text and "fat_in_lesion=present" in text
+    assert len(re.findall(r"<tr", text)) == 4  # header + 3 rows
+    assert f"... {len(table) - 3} more rows" in text
+    assert repr(shown).splitlines()[0].startswith("target: diagnosis")
