@@ -53,7 +53,7 @@ def _png(fig: Any) -> bytes:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=72)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -200,7 +200,7 @@ class Explorer:
         left.set_title("Posterior of the diagnosis")
         plot_posterior(self.group_posterior, top=len(self.group_posterior), ax=right)
         right.set_title("Diagnosis groups")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.42, right=0.97, top=0.95, bottom=0.06, hspace=0.35)
         return fig
 
     def show_tornado(self, *, top: int = 12) -> pd.DataFrame:
@@ -211,8 +211,9 @@ class Explorer:
         from .sensitivity import sensitivity
 
         table = sensitivity(self.net, self.evidence)
-        fig, ax = plt.subplots(figsize=(10, 5))
+        fig, ax = plt.subplots(figsize=(12, 5))
         plot_tornado(table, top=top, ax=ax)
+        fig.subplots_adjust(left=0.4, right=0.98)
         self.tornado.value = _png(fig)
         self.sensitivity_table = table
         return table
