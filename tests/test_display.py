@@ -58,6 +58,9 @@ def test_network_html_shows_profile_groups_and_coverage(net: Network) -> None:
         assert f"{group} findings" in text
     share = sb.coverage(net).documented_row_share
     assert f"{share:.1%}" in text
+    assert net._repr_html_() == text
+    other = net.with_profile("msk_referral")._repr_html_()
+    assert "<b>msk_referral</b>" in other and other != text
 
 
 def test_finding_groups_cover_every_finding_once(net: Network) -> None:

@@ -83,6 +83,11 @@ class Network:
             f"{len(self.findings)} findings, {len(self.states(self.target))} diagnoses)"
         )
 
+    def _repr_html_(self) -> str:
+        from ._display import network_html
+
+        return network_html(self)
+
     # ------------------------------------------------------------- structure
     @property
     def profile(self) -> str:
