@@ -15,7 +15,7 @@ from ._validation import unknown_message
 from .build import build_pgmpy_model
 from .engine import CompiledEngine, ZeroProbabilityError
 from .exceptions import EvidenceError
-from .spec import NetworkSpec, NodeSpec, load_spec, select_profile
+from .spec import NetworkSpec, NodeSpec, select_profile
 
 __all__ = ["Evidence", "Network", "load_network"]
 
@@ -389,4 +389,6 @@ def load_network(path: str | Path | None = None, *, profile: str | None = None) 
     >>> "myositis_ossificans" in net.states("diagnosis")
     True
     """
-    return Network(load_spec(path, profile=profile))
+    from ._cache import load_spec_cached  # a disk cache of validated specs
+
+    return Network(load_spec_cached(path, profile=profile))

@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ._validation import unknown_message
 from .exceptions import EngineError, EvidenceError
@@ -366,6 +365,8 @@ def _inverse_cdf_columns(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndar
 
 
 def _beta_log_ppf(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
+    from scipy import special  # imported on first use: importing it is slower than a query
+
     x = special.betaincinv(a, b, u)
     tiny = x < _TINY  # I_x(a, b) ~ x^a / (a B(a, b)) as x -> 0
     with np.errstate(divide="ignore"):
@@ -375,6 +376,8 @@ def _beta_log_ppf(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def _gamma_log_ppf(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    from scipy import special
+
     x = special.gammaincinv(a, u)
     tiny = x < _TINY  # P(a, x) ~ x^a / Gamma(a + 1) as x -> 0
     with np.errstate(divide="ignore"):
