@@ -124,12 +124,12 @@ def _read(entry: Path) -> NetworkSpec | None:
     try:
         if not (_private(os.stat(entry.parent)) and _private(os.lstat(entry))):
             return None
-        with entry.open("rb") as handle:
-            spec = pickle.load(handle)
-    except FileNotFoundError:
+        data = entry.read_bytes()
+    except OSError:  # no entry yet, or no cache folder
         return None
-    except Exception:  # a corrupt or incompatible entry: drop it, load afresh
-        entry.unlink(missing_ok=True)
+    try:
+        spec = pickle.loads(data)
+    except Exception:  # a corrupt or incompatible entry: it is rewritten after a fresh load
         return None
     return spec if isinstance(spec, NetworkSpec) else None
 
