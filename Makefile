@@ -41,9 +41,11 @@ pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest
 
 # The documentation site, built offline; --strict turns every warning into an error.
+docs: export NO_MKDOCS_2_WARNING = 1
 docs: $(STAMP_DEV)
 	$(BIN)/mkdocs build --strict --quiet
 
+docs-serve: export NO_MKDOCS_2_WARNING = 1
 docs-serve: $(STAMP_DEV)
 	$(BIN)/mkdocs serve
 
