@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from .cases import Case, load_cases
     from .constraints import check_constraints
     from .coverage import CoverageReport, coverage
-    from .engine import CompiledEngine
     from .evaluate import EvaluationReport, evaluate
     from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
     from .network import Network, load_network
@@ -35,7 +34,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
 
 __all__ = [
     "Case",
-    "CompiledEngine",
     "CoverageReport",
     "EngineError",
     "EvaluationReport",
@@ -69,7 +67,6 @@ _EXPORTS: dict[str, str] = {
     "check_constraints": "constraints",
     "CoverageReport": "coverage",
     "coverage": "coverage",
-    "CompiledEngine": "engine",
     "EvaluationReport": "evaluate",
     "evaluate": "evaluate",
     "EngineError": "exceptions",

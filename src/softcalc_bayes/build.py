@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .engine import NodeLike
+from ._engine import NodeLike
 from .exceptions import NetworkSpecError
 from .spec import NetworkSpec
 
