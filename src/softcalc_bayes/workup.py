@@ -1,0 +1,785 @@
+"""Which test next: value of information, test costs and sequential work-up.
+
+:func:`next_best_test` ranks every unobserved finding by the information it is expected
+to give about the target (the mutual information ``I(T; F | e)`` in bits), the chance
+that it changes the top diagnosis, and, with costs, the gain per unit cost.
+:func:`sequential_workup` applies a strategy (value of information, a random order or a
+fixed clinical order) step by step until the top diagnosis reaches ``stop_at``.
+:func:`load_test_costs` reads the tests, their costs and invasiveness, and which
+findings each test reveals (``networks/default/test_costs.yaml``).
+
+Everything is computed through the public :class:`~softcalc_bayes.network.Network`
+queries: one batched posterior over every (finding, state) look-ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ._validation import unknown_message
+from .exceptions import EvidenceError, NetworkSpecError
+
+if TYPE_CHECKING:
+    from .network import Evidence, Network
+
+__all__ = [
+    "CATEGORIES",
+    "DiagnosticTest",
+    "WorkupCosts",
+    "load_test_costs",
+    "next_best_test",
+    "sample_cases",
+    "sequential_workup",
+]
+
+CATEGORIES = ("history", "imaging", "labs", "biopsy", "genetics", "other")
+"""Test categories, in the fixed clinical order used by ``strategy="clinical"``."""
+INVASIVENESS = ("none", "venepuncture", "radiation", "invasive")
+CRITERIA = ("information_gain", "gain_per_cost", "p_top_changes", "expected_p_top")
+_COLUMN = {
+    "information_gain": "information_gain_bits",
+    "gain_per_cost": "gain_per_cost",
+    "p_top_changes": "p_top_changes",
+    "expected_p_top": "expected_p_top",
+}
+_TIE = 1e-12
+
+
+@dataclass(frozen=True)
+class DiagnosticTest:
+    """One orderable test: the findings it reveals, its cost and its provenance."""
+
+    name: str
+    label: str
+    category: str
+    findings: tuple[str, ...]
+    cost: float
+    invasiveness: str = "none"
+    requires: tuple[str, ...] = ()
+    basis: str = "assumption"
+    source: str | None = None
+    locator: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkupCosts:
+    """Tests with costs; each finding belongs to at most one test.
+
+    Examples
+    --------
+    >>> from softcalc_bayes import load_network
+    >>> costs = load_test_costs(net=load_network())
+    >>> costs.test_of["mdm2_fish"]
+    'mdm2_fish'
+    >>> costs.marginal_cost("mdm2_fish", done=set())  # FISH plus the biopsy it needs
+    20.0
+    >>> costs.marginal_cost("mdm2_fish", done={"core_biopsy"})
+    5.0
+    """
+
+    tests: Mapping[str, DiagnosticTest]
+    unit: str = "relative cost"
+
+    @property
+    def test_of(self) -> dict[str, str]:
+        """Finding -> the test that reveals it."""
+        return {f: t.name for t in self.tests.values() for f in t.findings}
+
+    def done(self, observed: Sequence[str]) -> set[str]:
+        """Tests already done: those revealing an observed finding, and what they require."""
+        test_of = self.test_of
+        out = {test_of[f] for f in observed if f in test_of}
+        pending = list(out)
+        while pending:
+            for req in self.tests[pending.pop()].requires:
+                if req not in out:
+                    out.add(req)
+                    pending.append(req)
+        return out
+
+    def needed(self, test: str, done: set[str]) -> set[str]:
+        """``test`` and its not-yet-done prerequisites (recursively)."""
+        out: set[str] = set()
+        pending = [test]
+        while pending:
+            name = pending.pop()
+            if name in done or name in out:
+                continue
+            out.add(name)
+            pending.extend(self.tests[name].requires)
+        return out
+
+    def marginal_cost(self, test: str, *, done: set[str]) -> float:
+        """Cost of doing ``test`` now: its own cost plus prerequisites not yet done."""
+        if test not in self.tests:
+            raise EvidenceError(unknown_message("test", test, self.tests))
+        return float(sum(self.tests[t].cost for t in self.needed(test, done)))
+
+    def clinical_order(self) -> list[str]:
+        """Tests by category (history, imaging, labs, biopsy, genetics), then file order."""
+        names = list(self.tests)
+        return sorted(
+            names, key=lambda n: (CATEGORIES.index(self.tests[n].category), names.index(n))
+        )
+
+    def table(self) -> pd.DataFrame:
+        """One row per test: label, category, findings, cost, invasiveness, provenance."""
+        records = [
+            {
+                "test": t.name,
+                "label": t.label,
+                "category": t.category,
+                "findings": ", ".join(t.findings),
+                "requires": ", ".join(t.requires),
+                "cost": t.cost,
+                "invasiveness": t.invasiveness,
+                "basis": t.basis,
+                "source": t.source,
+                "reason": t.reason,
+            }
+            for t in self.tests.values()
+        ]
+        return pd.DataFrame.from_records(records).set_index("test")
+
+    @classmethod
+    def per_finding(cls, costs: Mapping[str, float]) -> WorkupCosts:
+        """Each finding its own test with the given cost (no grouping)."""
+        tests = {}
+        for finding, cost in costs.items():
+            tests[finding] = DiagnosticTest(
+                name=finding,
+                label=finding,
+                category="other",
+                findings=(finding,),
+                cost=_positive_cost(cost, f"cost of {finding!r}"),
+                reason="given by the caller",
+            )
+        return cls(tests)
+
+
+def _positive_cost(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise NetworkSpecError(f"{where}: cost must be a positive number, got {value!r}")
+    if not np.isfinite(value):
+        raise NetworkSpecError(f"{where}: cost must be finite, got {value!r}")
+    return float(value)
+
+
+def _read_test(name: str, entry: Any, where: str) -> DiagnosticTest:
+    if not isinstance(entry, Mapping):
+        raise NetworkSpecError(f"{where}: test {name!r} must be a mapping")
+    allowed = {
+        "label",
+        "category",
+        "findings",
+        "requires",
+        "cost",
+        "invasiveness",
+        "basis",
+        "source",
+        "locator",
+        "reason",
+    }
+    for key in entry:
+        if key not in allowed:
+            raise NetworkSpecError(f"{where}, test {name!r}: " + unknown_message("key", key, allowed))
+    category = entry.get("category", "other")
+    if category not in CATEGORIES:
+        raise NetworkSpecError(
+            f"{where}, test {name!r}: " + unknown_message("category", category, CATEGORIES)
+        )
+    invasiveness = entry.get("invasiveness", "none")
+    if invasiveness not in INVASIVENESS:
+        raise NetworkSpecError(
+            f"{where}, test {name!r}: " + unknown_message("invasiveness", invasiveness, INVASIVENESS)
+        )
+    basis = entry.get("basis")
+    if basis == "assumption":
+        if not entry.get("reason"):
+            raise NetworkSpecError(f"{where}, test {name!r}: basis 'assumption' needs a reason")
+    elif basis in ("stated_number", "verbal_term", "clinical_inference"):
+        if not entry.get("source") or not entry.get("locator"):
+            raise NetworkSpecError(
+                f"{where}, test {name!r}: basis {basis!r} needs a source and a locator"
+            )
+    else:
+        raise NetworkSpecError(
+            f"{where}, test {name!r}: "
+            + unknown_message(
+                "basis", basis, ["stated_number", "verbal_term", "clinical_inference", "assumption"]
+            )
+        )
+    return DiagnosticTest(
+        name=name,
+        label=str(entry.get("label", name)),
+        category=category,
+        findings=tuple(entry.get("findings") or ()),
+        cost=_positive_cost(entry.get("cost"), f"{where}, test {name!r}"),
+        invasiveness=invasiveness,
+        requires=tuple(entry.get("requires") or ()),
+        basis=basis,
+        source=entry.get("source"),
+        locator=entry.get("locator"),
+        reason=entry.get("reason"),
+    )
+
+
+def load_test_costs(path: str | Path | None = None, *, net: Network | None = None) -> WorkupCosts:
+    """Read a test-cost file (default: ``test_costs.yaml`` of ``net``'s folder).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A YAML file with ``unit`` and ``tests`` (see ``networks/default/test_costs.yaml``).
+    net : Network, optional
+        When given, every finding and source id is checked against it, and ``path``
+        defaults to the network folder's ``test_costs.yaml``.
+
+    Raises
+    ------
+    NetworkSpecError
+        Missing file, unknown key, category, finding, test or source; a finding in two
+        tests; a non-positive cost; an assumption without a reason.
+    """
+    if path is None:
+        if net is None:
+            from .spec import default_network_path
+
+            path = default_network_path() / "test_costs.yaml"
+        else:
+            path = Path(net.spec.path) / "test_costs.yaml"
+    path = Path(path)
+    if not path.is_file():
+        raise NetworkSpecError(f"{path}: no such test-cost file")
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, Mapping) or not isinstance(data.get("tests"), Mapping):
+        raise NetworkSpecError(f"{path}: expected a mapping with 'unit' and 'tests'")
+    tests = {str(n): _read_test(str(n), e, str(path)) for n, e in data["tests"].items()}
+    seen: dict[str, str] = {}
+    for test in tests.values():
+        for req in test.requires:
+            if req not in tests:
+                raise NetworkSpecError(
+                    f"{path}, test {test.name!r} requires " + unknown_message("test", req, tests)
+                )
+        for finding in test.findings:
+            if finding in seen:
+                raise NetworkSpecError(
+                    f"{path}: finding {finding!r} is in two tests ({seen[finding]!r}, {test.name!r})"
+                )
+            seen[finding] = test.name
+            if net is not None and finding not in net.findings:
+                raise NetworkSpecError(
+                    f"{path}, test {test.name!r}: " + unknown_message("finding", finding, net.findings)
+                )
+        if net is not None and test.source is not None and test.source not in net.spec.sources:
+            raise NetworkSpecError(
+                f"{path}, test {test.name!r}: "
+                + unknown_message("source", test.source, net.spec.sources)
+            )
+    return WorkupCosts(tests, unit=str(data.get("unit", "relative cost")))
+
+
+def _resolve_costs(
+    net: Network, costs: WorkupCosts | Mapping[str, float] | str | Path | None
+) -> WorkupCosts | None:
+    if costs is None or isinstance(costs, WorkupCosts):
+        return costs
+    if isinstance(costs, str | Path):
+        return load_test_costs(None if costs == "default" else costs, net=net)
+    if isinstance(costs, Mapping):
+        for finding in costs:
+            if finding not in net.findings:
+                raise EvidenceError("costs: " + unknown_message("finding", finding, net.findings))
+        return WorkupCosts.per_finding(costs)
+    raise EvidenceError(
+        "costs must be None, 'default', a file path, a WorkupCosts or a mapping finding -> cost"
+    )
+
+
+# ----------------------------------------------------------------- look-ahead
+def _entropy_bits(p: np.ndarray) -> np.ndarray:
+    """Shannon entropy in bits along the last axis (0 log 0 = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return np.asarray(terms.sum(axis=-1))
+
+
+def _as_array(series: pd.Series, states: Sequence[str]) -> np.ndarray:
+    """The values of ``series`` in the order of ``states`` (without pandas reindexing)."""
+    values = dict(zip(series.index.tolist(), series.to_numpy(dtype=float).tolist(), strict=True))
+    return np.array([values[s] for s in states])
+
+
+def _predictive(
+    net: Network, evidence: Mapping[str, str], findings: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """P(f = s | e) for each finding, in the order of ``net.states(f)``."""
+    marginals = getattr(net, "marginals", None)
+    if callable(marginals) and findings:
+        series = marginals(evidence)
+        return {f: _as_array(series[f], net.states(f)) for f in findings}
+    return {f: _as_array(net.posterior(evidence, target=f), net.states(f)) for f in findings}
+
+
+@dataclass(frozen=True)
+class _Lookahead:
+    """For each candidate finding: P(f = s | e) and P(T | e, f = s) for each state s."""
+
+    prior: np.ndarray  # P(T | e)
+    predictive: dict[str, np.ndarray]
+    posteriors: dict[str, np.ndarray]  # (n_states_f, n_target); rows of impossible s are 0
+
+    def gain_bits(self, finding: str) -> float:
+        """I(T; F | e) = sum_s P(s) KL(P(T | e, s) || P(T | e)), in bits, clipped at 0."""
+        p_s, post = self.predictive[finding], self.posteriors[finding]
+        prior = np.broadcast_to(self.prior, post.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(post > 0, post / np.where(prior > 0, prior, 1.0), 1.0)
+            kl = np.sum(np.where(post > 0, post * np.log2(ratio), 0.0), axis=1)
+        return max(float(np.dot(p_s, kl)), 0.0)
+
+
+def _lookahead(
+    net: Network, evidence: Mapping[str, str], findings: Sequence[str], target: str
+) -> _Lookahead:
+    prior = _as_array(net.posterior(evidence, target=target), net.states(target))
+    predictive = _predictive(net, evidence, findings)
+    where = [(f, i) for f in findings for i in np.flatnonzero(predictive[f] > 0).tolist()]
+    posteriors = {f: np.zeros((len(net.states(f)), len(prior))) for f in findings}
+    if where:
+        columns: dict[str, np.ndarray] = {
+            name: np.full(len(where), state, dtype=object) for name, state in evidence.items()
+        }
+        for row, (f, i) in enumerate(where):
+            columns.setdefault(f, np.full(len(where), None, dtype=object))[row] = net.states(f)[i]
+        frame = pd.DataFrame(columns, index=pd.RangeIndex(len(where)))
+        batch = net.posterior_batch(frame, target=target).to_numpy()
+        for (f, i), row in zip(where, batch, strict=True):
+            posteriors[f][i] = row
+    return _Lookahead(prior, predictive, posteriors)
+
+
+def _candidates(net: Network, codes: Mapping[str, int], target: str, only: Sequence[str] | None) -> list[str]:
+    if only is None:
+        return [f for f in net.findings if f not in codes and f != target]
+    out = []
+    for f in only:
+        if f not in net.findings:
+            raise EvidenceError("candidates: " + unknown_message("finding", f, net.findings))
+        if f not in codes and f != target and f not in out:
+            out.append(f)
+    return out
+
+
+def _named(net: Network, evidence: Evidence, target: str) -> dict[str, str]:
+    codes = net.encode(evidence, target=target)
+    return {f: net.states(f)[i] for f, i in codes.items()}
+
+
+def next_best_test(
+    net: Network,
+    evidence: Evidence,
+    *,
+    target: str | None = None,
+    costs: WorkupCosts | Mapping[str, float] | str | Path | None = None,
+    criterion: str | None = None,
+    candidates: Sequence[str] | None = None,
+    lookahead: int = 1,
+    n_lookahead: int = 5,
+) -> pd.DataFrame:
+    """Rank the unobserved findings by their expected value for the diagnosis.
+
+    Parameters
+    ----------
+    net : Network
+    evidence : mapping
+        Finding -> observed state.
+    target : str, optional
+        The node whose uncertainty counts (default: the diagnosis).
+    costs : WorkupCosts, mapping, path or "default", optional
+        Test costs: a :class:`WorkupCosts`, a YAML file (``"default"``: the network's
+        ``test_costs.yaml``), or a mapping finding -> cost (each finding its own test).
+    criterion : {"information_gain", "gain_per_cost", "p_top_changes", "expected_p_top"}
+        Sort key (default: ``gain_per_cost`` with costs, else ``information_gain``).
+    candidates : sequence of str, optional
+        Restrict the ranking to these findings (default: every unobserved finding).
+    lookahead : {1, 2}
+        With 2, the ``n_lookahead`` best candidates are paired with every other
+        candidate: ``pair_gain_bits`` is the information of the best pair,
+        ``I(T; F, G | e) = I(T; F | e) + E_f[I(T; G | e, f)]``, and ``pair_with`` its
+        second test.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by finding, best first, with columns
+
+        - ``information_gain_bits``: ``H(T | e) - sum_s P(F=s | e) H(T | e, F=s)``
+          (exactly 0 when ``F`` is independent of ``T`` given ``e``);
+        - ``p_top_changes``: probability that the outcome makes another state the most
+          probable one;
+        - ``expected_p_top``: expected posterior of the most probable state after the
+          test (the expected posterior of the *current* top is always its current
+          posterior, so it cannot rank tests; its range over the outcomes is given in
+          ``p_current_top_min`` and ``p_current_top_max``);
+        - with costs: ``test`` (the test revealing the finding), ``cost`` (its cost now,
+          prerequisites not yet done included; 0 when the test was already done for
+          another of its findings), ``gain_per_cost`` (``inf`` for a free informative
+          finding);
+        - with ``lookahead=2``: ``pair_with``, ``pair_gain_bits`` (NaN beyond the
+          ``n_lookahead`` first rows).
+
+        ``attrs`` holds ``target``, ``top``, ``p_top``, ``entropy_bits`` and ``criterion``.
+
+    Raises
+    ------
+    EvidenceError
+        Bad evidence, target, criterion, costs or candidates.
+
+    Examples
+    --------
+    >>> from softcalc_bayes import load_network
+    >>> net = load_network()
+    >>> ev = {"age_group": "adult_60_plus", "fat_in_lesion": "present"}
+    >>> table = next_best_test(net, ev)
+    >>> table.index[0] in net.findings
+    True
+    >>> bool((table["information_gain_bits"] >= 0).all())
+    True
+    """
+    target = net.target if target is None else target
+    if target not in net.nodes:
+        raise EvidenceError(unknown_message("target", target, net.nodes))
+    model = _resolve_costs(net, costs)
+    if criterion is None:
+        criterion = "gain_per_cost" if model is not None else "information_gain"
+    if criterion not in CRITERIA:
+        raise EvidenceError(unknown_message("criterion", criterion, CRITERIA))
+    if criterion == "gain_per_cost" and model is None:
+        raise EvidenceError("criterion 'gain_per_cost' needs costs")
+    if lookahead not in (1, 2):
+        raise EvidenceError(f"lookahead must be 1 or 2, got {lookahead!r}")
+    named = _named(net, evidence, target)
+    findings = _candidates(net, named, target, candidates)
+    if model is not None:
+        test_of = model.test_of
+        missing = [f for f in findings if f not in test_of]
+        if missing:
+            raise EvidenceError(f"costs: no test reveals the findings {missing}")
+    table = _rank(net, named, findings, target, model)
+    table = _sort(table, _COLUMN[criterion])
+    if lookahead == 2:
+        table = _add_pairs(net, named, table, target, model, n_lookahead)
+    states = list(net.states(target))
+    prior = net.posterior(named, target=target)
+    table.attrs.update(
+        target=target,
+        top=str(prior.index[0]),
+        p_top=float(prior.iloc[0]),
+        entropy_bits=float(_entropy_bits(prior.reindex(states).to_numpy())),
+        criterion=criterion,
+    )
+    return table
+
+
+def _sort(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    keys = pd.DataFrame(
+        {"key": table[column], "gain": table["information_gain_bits"], "name": table.index}
+    )
+    order = keys.sort_values(["key", "gain", "name"], ascending=[False, False, True]).index
+    return table.loc[order]
+
+
+def _rank(
+    net: Network,
+    named: Mapping[str, str],
+    findings: Sequence[str],
+    target: str,
+    model: WorkupCosts | None,
+) -> pd.DataFrame:
+    la = _lookahead(net, named, findings, target)
+    top = int(np.argmax(la.prior))
+    records = []
+    for f in findings:
+        p_s, post = la.predictive[f], la.posteriors[f]
+        possible = p_s > 0
+        best = post.max(axis=1)
+        changes = best > post[:, top] + _TIE
+        records.append(
+            {
+                "information_gain_bits": la.gain_bits(f),
+                "p_top_changes": float(np.dot(p_s, changes)),
+                "expected_p_top": float(np.dot(p_s, best)),
+                "p_current_top_min": float(post[possible, top].min()),
+                "p_current_top_max": float(post[possible, top].max()),
+            }
+        )
+    table = pd.DataFrame.from_records(
+        records,
+        index=pd.Index(findings, name="finding", dtype=object),
+        columns=[
+            "information_gain_bits",
+            "p_top_changes",
+            "expected_p_top",
+            "p_current_top_min",
+            "p_current_top_max",
+        ],
+    )
+    if model is not None:
+        done = model.done(list(named))
+        test_of = model.test_of
+        table["test"] = [test_of[f] for f in findings]
+        table["cost"] = [model.marginal_cost(test_of[f], done=done) for f in findings]
+        gain, cost = table["information_gain_bits"].to_numpy(), table["cost"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["gain_per_cost"] = np.where(
+                cost > 0, gain / np.where(cost > 0, cost, 1.0), np.where(gain > 0, np.inf, 0.0)
+            )
+    return table
+
+
+def _add_pairs(
+    net: Network,
+    named: Mapping[str, str],
+    table: pd.DataFrame,
+    target: str,
+    model: WorkupCosts | None,
+    n_lookahead: int,
+) -> pd.DataFrame:
+    findings = list(table.index)
+    pair_with: list[str | None] = [None] * len(findings)
+    pair_gain = np.full(len(findings), np.nan)
+    first_la = _lookahead(net, named, findings[:n_lookahead], target)
+    for row, f in enumerate(findings[:n_lookahead]):
+        others = [g for g in findings if g != f]
+        if not others:
+            continue
+        expected = np.zeros(len(others))
+        for i, s in enumerate(net.states(f)):
+            p = first_la.predictive[f][i]
+            if p <= 0:
+                continue
+            la = _lookahead(net, {**named, f: s}, others, target)
+            expected += p * np.array([la.gain_bits(g) for g in others])
+        scores = first_la.gain_bits(f) + expected
+        best = int(np.argmax(scores))
+        pair_with[row], pair_gain[row] = others[best], float(scores[best])
+    out = table.copy()
+    out["pair_with"] = pair_with
+    out["pair_gain_bits"] = pair_gain
+    if model is not None:
+        done = model.done(list(named))
+        test_of = model.test_of
+        costs = []
+        for f, g in zip(findings, pair_with, strict=True):
+            if g is None:
+                costs.append(np.nan)
+                continue
+            needed = model.needed(test_of[f], done) | model.needed(test_of[g], done)
+            costs.append(float(sum(model.tests[t].cost for t in needed)))
+        out["pair_cost"] = costs
+    return out
+
+
+# ----------------------------------------------------------------- simulation
+def sample_cases(net: Network, n: int, *, seed: int = 0) -> pd.DataFrame:
+    """Draw ``n`` complete cases from the network (exact ancestral sampling).
+
+    The findings are drawn one after the other from ``P(f | findings drawn so far)``
+    and the diagnosis last from ``P(T | all findings)``: by the chain rule this is a
+    draw from the joint distribution, computed with batched posterior queries.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per case: the target column, then one column per finding.
+
+    Examples
+    --------
+    >>> from softcalc_bayes import load_network
+    >>> cases = sample_cases(load_network(), 5, seed=1)
+    >>> cases.shape
+    (5, 38)
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise EvidenceError(f"n must be a positive integer, got {n!r}")
+    rng = np.random.default_rng(seed)
+    drawn = pd.DataFrame(index=pd.RangeIndex(n))
+    for node in [*net.findings, net.target]:
+        probs = net.posterior_batch(drawn, target=node).to_numpy()
+        u = rng.random(n)[:, None]
+        index = np.minimum((np.cumsum(probs, axis=1) < u).sum(axis=1), probs.shape[1] - 1)
+        drawn[node] = np.array(net.states(node), dtype=object)[index]
+    return drawn[[net.target, *net.findings]]
+
+
+def _strategy_order(
+    strategy: str | Sequence[str], tests: Sequence[str], model: WorkupCosts | None, rng: np.random.Generator
+) -> list[str] | None:
+    if isinstance(strategy, str):
+        if strategy == "voi":
+            return None
+        if strategy == "random":
+            return [tests[i] for i in rng.permutation(len(tests))]
+        if strategy == "clinical":
+            if model is None:
+                raise EvidenceError("strategy 'clinical' needs costs (test categories)")
+            return [t for t in model.clinical_order() if t in tests]
+        raise EvidenceError(unknown_message("strategy", strategy, ["voi", "random", "clinical"]))
+    order = list(strategy)
+    for name in order:
+        if name not in tests:
+            raise EvidenceError("strategy: " + unknown_message("test", name, tests))
+    return order
+
+
+def sequential_workup(
+    net: Network,
+    evidence: Evidence,
+    *,
+    truth: Evidence | None = None,
+    stop_at: float = 0.9,
+    costs: WorkupCosts | Mapping[str, float] | str | Path | None = None,
+    strategy: str | Sequence[str] = "voi",
+    criterion: str | None = None,
+    max_tests: int | None = None,
+    min_gain: float = 1e-9,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Order tests one at a time until the top diagnosis reaches ``stop_at``.
+
+    Parameters
+    ----------
+    net : Network
+    evidence : mapping
+        The findings known at the start.
+    truth : mapping, optional
+        The case's true findings: a chosen test reveals those of its findings that
+        ``truth`` holds, and tests revealing none of them are not available. None
+        simulates the outcomes from the network's predictive distribution (``seed``).
+    stop_at : float
+        Stop once the most probable diagnosis has at least this posterior.
+    costs : optional
+        As in :func:`next_best_test`. With costs, a chosen finding reveals all findings
+        of its test (one radiograph gives several findings), and the cost is counted
+        once per test, prerequisites (the biopsy) included. Without, each finding is
+        its own test.
+    strategy : {"voi", "random", "clinical"} or sequence of test names
+        ``"voi"``: greedy :func:`next_best_test` by ``criterion``; ``"random"``: a random
+        order of the available tests (``seed``); ``"clinical"``: history, imaging, labs,
+        biopsy, genetics (needs costs); or a fixed order of tests.
+    max_tests : int, optional
+        Stop after this many tests.
+    min_gain : float
+        The ``"voi"`` strategy stops when no test has more information gain (bits).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step (step 0 is the start): ``test``, ``revealed`` (finding=state,
+        ...), ``cost``, ``total_cost``, ``top``, ``p_top``, ``information_gain_bits``
+        (of the chosen finding, ``"voi"`` only). ``attrs["stop_reason"]`` says why it
+        stopped: ``"reached stop_at"``, ``"no tests left"``, ``"no informative test"``
+        or ``"max_tests"``.
+
+    Examples
+    --------
+    >>> from softcalc_bayes import load_network
+    >>> net = load_network()
+    >>> steps = sequential_workup(net, {"fat_in_lesion": "present"},
+    ...                           truth={"mdm2_fish": "amplified"}, stop_at=0.95)
+    >>> steps["test"].tolist()
+    ['', 'mdm2_fish']
+    """
+    if not 0 < stop_at <= 1:
+        raise EvidenceError(f"stop_at must be in (0, 1], got {stop_at!r}")
+    model = _resolve_costs(net, costs)
+    named = _named(net, evidence, net.target)
+    truth_named = None if truth is None else _named(net, truth, net.target)
+    rng = np.random.default_rng(seed)
+    test_of = model.test_of if model is not None else {f: f for f in net.findings}
+    members: dict[str, list[str]] = {}
+    for f, t in test_of.items():
+        members.setdefault(t, []).append(f)
+
+    def revealable(test: str) -> list[str]:
+        return [
+            f
+            for f in members[test]
+            if f not in named and (truth_named is None or f in truth_named)
+        ]
+
+    done = model.done(list(named)) if model is not None else set(named)
+    available = [t for t in members if revealable(t)]
+    order = _strategy_order(strategy, available, model, rng)
+    steps: list[dict[str, Any]] = []
+    total = 0.0
+
+    def record(test: str, revealed: str, cost: float, gain: float) -> float:
+        post = net.posterior(named)
+        steps.append(
+            {
+                "test": test,
+                "revealed": revealed,
+                "cost": cost,
+                "total_cost": total,
+                "top": str(post.index[0]),
+                "p_top": float(post.iloc[0]),
+                "information_gain_bits": gain,
+            }
+        )
+        return float(post.iloc[0])
+
+    p_top = record("", "", 0.0, np.nan)
+    reason = "reached stop_at"
+    while p_top < stop_at:
+        if max_tests is not None and len(steps) - 1 >= max_tests:
+            reason = "max_tests"
+            break
+        available = [t for t in available if revealable(t)]
+        if not available:
+            reason = "no tests left"
+            break
+        gain = np.nan
+        if order is None:
+            candidates = [f for t in available for f in revealable(t)]
+            ranked = next_best_test(net, named, costs=model, criterion=criterion, candidates=candidates)
+            gain = float(ranked["information_gain_bits"].iloc[0])
+            if float(ranked["information_gain_bits"].max()) <= min_gain:
+                reason = "no informative test"
+                break
+            test = test_of[str(ranked.index[0])]
+        else:
+            test = next(t for t in order if t in available)
+        cost = model.marginal_cost(test, done=done) if model is not None else 1.0
+        shown = []
+        for f in revealable(test):
+            if truth_named is not None:
+                state = truth_named[f]
+            else:
+                p = _predictive(net, named, [f])[f]
+                state = net.states(f)[int(rng.choice(len(p), p=p / p.sum()))]
+            named[f] = state
+            shown.append(f"{f}={state}")
+        done |= model.needed(test, done) if model is not None else {test}
+        available.remove(test)
+        total += cost
+        p_top = record(test, ", ".join(shown), cost, gain)
+    out = pd.DataFrame.from_records(
+        steps,
+        columns=["test", "revealed", "cost", "total_cost", "top", "p_top", "information_gain_bits"],
+    )
+    out.index.name = "step"
+    out.attrs["stop_reason"] = reason
+    out.attrs["evidence"] = dict(named)
+    return out
