@@ -26,7 +26,12 @@ def _row_probs(states: list[str], row: np.ndarray) -> dict[str, float]:
 
 
 def _node_file(
-    name: str, kind: str, states: list[str], parents: list[str], cards: dict[str, list[str]], rng: np.random.Generator
+    name: str,
+    kind: str,
+    states: list[str],
+    parents: list[str],
+    cards: dict[str, list[str]],
+    rng: np.random.Generator,
 ) -> dict[str, Any]:
     configs = list(itertools.product(*(cards[p] for p in parents)))
     table = rng.dirichlet(np.full(len(states), 1.0), size=len(configs))
@@ -72,7 +77,9 @@ def random_network_files(
     files["diagnosis.yaml"] = {
         "node": "diagnosis",
         "groups": {"g1": "Group one", "g2": "Group two"},
-        "states": {d: {"group": "g1" if i % 2 == 0 else "g2", "label": d} for i, d in enumerate(diagnoses)},
+        "states": {
+            d: {"group": "g1" if i % 2 == 0 else "g2", "label": d} for i, d in enumerate(diagnoses)
+        },
     }
     weights = rng.uniform(0.2, 1.0, size=n_diagnoses)
     files["profiles.yaml"] = {
@@ -108,3 +115,14 @@ def load_files(files: dict[str, Any]) -> Network:
     """Write ``files`` to a temporary folder and load them (the spec is read eagerly)."""
     with tempfile.TemporaryDirectory() as folder:
         return load_network(write_network(Path(folder), files))
+
+
+@st.composite
+def networks_with_evidence(
+    draw: st.DrawFn, max_findings: int = 4
+) -> tuple[Network, dict[str, str]]:
+    """A random network and evidence on up to ``max_findings`` of its findings."""
+    net = load_files(draw(random_network_files(max_nodes=5)))
+    chosen = draw(st.lists(st.sampled_from(net.findings), unique=True, max_size=max_findings))
+    evidence = {f: draw(st.sampled_from(net.states(f))) for f in chosen}
+    return net, evidence

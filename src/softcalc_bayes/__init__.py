@@ -17,11 +17,19 @@ from .coverage import CoverageReport, coverage
 from .engine import CompiledEngine
 from .evaluate import EvaluationReport, evaluate
 from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
+from .explain import Explanation, explain
 from .network import Network, load_network
 from .sensitivity import sensitivity, sensitivity_coefficients, tune
 from .spec import NetworkSpec, load_spec
 from .uncertainty import UncertaintyResult, posterior_uncertainty, sobol_indices
 from .whatif import compare_profiles, evidence_whatif
+from .workup import (
+    WorkupCosts,
+    load_test_costs,
+    next_best_test,
+    sample_cases,
+    sequential_workup,
+)
 
 __all__ = [
     "Case",
@@ -30,23 +38,30 @@ __all__ = [
     "EngineError",
     "EvaluationReport",
     "EvidenceError",
+    "Explanation",
     "Network",
     "NetworkSpec",
     "NetworkSpecError",
     "SoftcalcError",
     "UncertaintyResult",
+    "WorkupCosts",
     "__version__",
     "check_constraints",
     "compare_profiles",
     "coverage",
     "evaluate",
     "evidence_whatif",
+    "explain",
     "load_cases",
     "load_network",
     "load_spec",
+    "load_test_costs",
+    "next_best_test",
     "posterior_uncertainty",
+    "sample_cases",
     "sensitivity",
     "sensitivity_coefficients",
+    "sequential_workup",
     "sobol_indices",
     "tune",
 ]

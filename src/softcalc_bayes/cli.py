@@ -11,7 +11,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .exceptions import EvidenceError, SoftcalcError
@@ -188,6 +190,95 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    net = _network(args)
+    result = explain(
+        net,
+        _parse_evidence(args.evidence),
+        state=args.state,
+        versus=args.versus,
+        n_permutations=args.permutations,
+        seed=args.seed,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(repr(result))
+    if args.plot:
+        from .plotting import plot_explanation
+
+        ax = plot_explanation(result)
+        ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        if not args.json:
+            print(f"\nWaterfall plot written to {args.plot}")
+    return 0
+
+
+def _cmd_next_test(args: argparse.Namespace) -> int:
+    from .workup import next_best_test
+
+    net = _network(args)
+    table = next_best_test(
+        net,
+        _parse_evidence(args.evidence),
+        target=args.target,
+        costs=args.costs,
+        criterion=args.criterion,
+        lookahead=2 if args.pairs else 1,
+    )
+    shown = table.head(args.top).reset_index()
+    if args.json:
+        records = [
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+            for r in shown.to_dict(orient="records")
+        ]
+        print(json.dumps({**table.attrs, "tests": records}, indent=2))
+        return 0
+    attrs = table.attrs
+    print(
+        f"Current top: {attrs['top']} (P = {attrs['p_top']:.4f}); uncertainty "
+        f"H({attrs['target']} | e) = {attrs['entropy_bits']:.3f} bits; ranked by {attrs['criterion']}"
+    )
+    _print_table(shown, False)
+    return 0
+
+
+def _add_explain_commands(sub: Any) -> None:
+    """Register ``explain`` and ``next-test`` (self-contained options)."""
+    for name, func, text in (
+        ("explain", _cmd_explain, "why this diagnosis: weights of evidence per finding (dB)"),
+        ("next-test", _cmd_next_test, "which test next: expected information gain per finding"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("evidence", nargs="*", help="findings as finding=state")
+        p.add_argument(
+            "--network", type=Path, default=None, help="network folder (default: packaged)"
+        )
+        p.add_argument("--profile", default=None, help="prior profile (clinical setting)")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        p.set_defaults(func=func)
+        if name == "explain":
+            p.add_argument("--state", default=None, help="diagnosis explained (default: top)")
+            p.add_argument(
+                "--versus", default=None, help="a diagnosis or group (default: all others)"
+            )
+            p.add_argument("--permutations", type=int, default=2000, help="beyond 15 findings")
+            p.add_argument("--seed", type=int, default=0)
+            p.add_argument("--plot", type=Path, default=None, help="write a waterfall plot (PNG)")
+        else:
+            p.add_argument("--costs", default=None, help="test-cost YAML file, or 'default'")
+            p.add_argument("--target", default=None)
+            p.add_argument(
+                "--criterion",
+                default=None,
+                help="information_gain, gain_per_cost, p_top_changes or expected_p_top",
+            )
+            p.add_argument("--pairs", action="store_true", help="two-step look-ahead (best pair)")
+            p.add_argument("--top", type=int, default=10)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="softcalc", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -246,6 +337,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=10)
     p.set_defaults(func=_cmd_uncertainty)
+    _add_explain_commands(sub)
     return parser
 
 

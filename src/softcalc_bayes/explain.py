@@ -137,7 +137,10 @@ class Explanation:
             lines += ["", shown.to_string(float_format=lambda x: f"{x:+.2f}")]
         strong = self.redundancy[self.redundancy["relation"] == "redundant"].head(5)
         if len(strong):
-            lines += ["", "Most redundant pairs (second finding's weight alone -> after the first):"]
+            lines += [
+                "",
+                "Most redundant pairs (second finding's weight alone -> after the first):",
+            ]
             for _, r in strong.iterrows():
                 lines.append(
                     f"  {r['second']} after {r['first']}: "
@@ -147,12 +150,10 @@ class Explanation:
 
 
 def _probability(db: float) -> float:
-    return 1.0 / (1.0 + 10.0 ** (-db / 10.0))
+    return float(1.0 / (1.0 + 10.0 ** (-db / 10.0)))
 
 
-def _resolve_versus(
-    net: Network, state: str, versus: str | None
-) -> tuple[str, tuple[str, ...]]:
+def _resolve_versus(net: Network, state: str, versus: str | None) -> tuple[str, tuple[str, ...]]:
     diagnoses = net.states(net.target)
     groups = net.diagnosis_groups
     if versus is None:
@@ -206,7 +207,8 @@ class _Game:
 
 
 def _popcount(masks: np.ndarray, k: int) -> np.ndarray:
-    return np.sum([(masks >> i) & 1 for i in range(k)], axis=0).astype(np.int64)
+    sizes: np.ndarray = np.sum([(masks >> i) & 1 for i in range(k)], axis=0).astype(np.int64)
+    return sizes
 
 
 def _exact_shapley(v: np.ndarray, k: int) -> np.ndarray:

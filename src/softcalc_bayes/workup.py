@@ -190,7 +190,9 @@ def _read_test(name: str, entry: Any, where: str) -> DiagnosticTest:
     }
     for key in entry:
         if key not in allowed:
-            raise NetworkSpecError(f"{where}, test {name!r}: " + unknown_message("key", key, allowed))
+            raise NetworkSpecError(
+                f"{where}, test {name!r}: " + unknown_message("key", key, allowed)
+            )
     category = entry.get("category", "other")
     if category not in CATEGORIES:
         raise NetworkSpecError(
@@ -199,7 +201,8 @@ def _read_test(name: str, entry: Any, where: str) -> DiagnosticTest:
     invasiveness = entry.get("invasiveness", "none")
     if invasiveness not in INVASIVENESS:
         raise NetworkSpecError(
-            f"{where}, test {name!r}: " + unknown_message("invasiveness", invasiveness, INVASIVENESS)
+            f"{where}, test {name!r}: "
+            + unknown_message("invasiveness", invasiveness, INVASIVENESS)
         )
     basis = entry.get("basis")
     if basis == "assumption":
@@ -250,12 +253,10 @@ def load_test_costs(path: str | Path | None = None, *, net: Network | None = Non
         tests; a non-positive cost; an assumption without a reason.
     """
     if path is None:
-        if net is None:
-            from .spec import default_network_path
+        from .spec import default_network_path
 
-            path = default_network_path() / "test_costs.yaml"
-        else:
-            path = Path(net.spec.path) / "test_costs.yaml"
+        folder = net.spec.path if net is not None else None
+        path = (folder if folder is not None else default_network_path()) / "test_costs.yaml"
     path = Path(path)
     if not path.is_file():
         raise NetworkSpecError(f"{path}: no such test-cost file")
@@ -279,7 +280,8 @@ def load_test_costs(path: str | Path | None = None, *, net: Network | None = Non
             seen[finding] = test.name
             if net is not None and finding not in net.findings:
                 raise NetworkSpecError(
-                    f"{path}, test {test.name!r}: " + unknown_message("finding", finding, net.findings)
+                    f"{path}, test {test.name!r}: "
+                    + unknown_message("finding", finding, net.findings)
                 )
         if net is not None and test.source is not None and test.source not in net.spec.sources:
             raise NetworkSpecError(
@@ -364,12 +366,14 @@ def _lookahead(
             columns.setdefault(f, np.full(len(where), None, dtype=object))[row] = net.states(f)[i]
         frame = pd.DataFrame(columns, index=pd.RangeIndex(len(where)))
         batch = net.posterior_batch(frame, target=target).to_numpy()
-        for (f, i), row in zip(where, batch, strict=True):
-            posteriors[f][i] = row
+        for (f, i), values in zip(where, batch, strict=True):
+            posteriors[f][i] = values
     return _Lookahead(prior, predictive, posteriors)
 
 
-def _candidates(net: Network, codes: Mapping[str, int], target: str, only: Sequence[str] | None) -> list[str]:
+def _candidates(
+    net: Network, codes: Mapping[str, Any], target: str, only: Sequence[str] | None
+) -> list[str]:
     if only is None:
         return [f for f in net.findings if f not in codes and f != target]
     out = []
@@ -624,7 +628,10 @@ def sample_cases(net: Network, n: int, *, seed: int = 0) -> pd.DataFrame:
 
 
 def _strategy_order(
-    strategy: str | Sequence[str], tests: Sequence[str], model: WorkupCosts | None, rng: np.random.Generator
+    strategy: str | Sequence[str],
+    tests: Sequence[str],
+    model: WorkupCosts | None,
+    rng: np.random.Generator,
 ) -> list[str] | None:
     if isinstance(strategy, str):
         if strategy == "voi":
@@ -714,9 +721,7 @@ def sequential_workup(
 
     def revealable(test: str) -> list[str]:
         return [
-            f
-            for f in members[test]
-            if f not in named and (truth_named is None or f in truth_named)
+            f for f in members[test] if f not in named and (truth_named is None or f in truth_named)
         ]
 
     done = model.done(list(named)) if model is not None else set(named)
@@ -747,20 +752,24 @@ def sequential_workup(
             reason = "max_tests"
             break
         available = [t for t in available if revealable(t)]
+        if order is not None:
+            available = [t for t in order if t in available]
         if not available:
             reason = "no tests left"
             break
         gain = np.nan
         if order is None:
             candidates = [f for t in available for f in revealable(t)]
-            ranked = next_best_test(net, named, costs=model, criterion=criterion, candidates=candidates)
+            ranked = next_best_test(
+                net, named, costs=model, criterion=criterion, candidates=candidates
+            )
             gain = float(ranked["information_gain_bits"].iloc[0])
             if float(ranked["information_gain_bits"].max()) <= min_gain:
                 reason = "no informative test"
                 break
             test = test_of[str(ranked.index[0])]
         else:
-            test = next(t for t in order if t in available)
+            test = available[0]
         cost = model.marginal_cost(test, done=done) if model is not None else 1.0
         shown = []
         for f in revealable(test):
