@@ -248,16 +248,15 @@ def test_cli_explain(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
     from softcalc_bayes.cli import main
 
     argv = ["explain", "fat_in_lesion=present", "mdm2_fish=amplified", "--versus", "ddlps"]
-    assert main(argv) == 0
+    plot = tmp_path / "w.png"
+    assert main([*argv, "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     assert "Explanation of 'alt_wdlps' versus ddlps" in out and "mdm2_fish" in out
+    assert plot.stat().st_size > 0
     assert main([*argv, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["versus"] == "ddlps"
     assert [r["finding"] for r in data["findings"]] == ["fat_in_lesion", "mdm2_fish"]
     assert sum(r["chain_db"] for r in data["findings"]) == pytest.approx(data["total_db"], abs=1e-9)
-    plot = tmp_path / "w.png"
-    assert main([*argv, "--plot", str(plot)]) == 0
-    assert plot.stat().st_size > 0
     assert main(["explain", "fat_in_lesion=present", "--versus", "malignnt"]) == 2
     assert "Did you mean 'malignant_neoplasm'?" in capsys.readouterr().err
