@@ -14,7 +14,6 @@ from __future__ import annotations
 from .cases import Case, load_cases
 from .constraints import check_constraints
 from .coverage import CoverageReport, coverage
-from .engine import CompiledEngine
 from .evaluate import EvaluationReport, evaluate
 from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
 from .explain import Explanation, explain
@@ -33,7 +32,6 @@ from .workup import (
 
 __all__ = [
     "Case",
-    "CompiledEngine",
     "CoverageReport",
     "EngineError",
     "EvaluationReport",
