@@ -194,11 +194,10 @@ class _Game:
     def values(self, masks: np.ndarray) -> np.ndarray:
         """v(S) for every bitmask in ``masks`` (one batched posterior query)."""
         masks = np.asarray(masks, dtype=np.int64)
-        data = {
-            name: np.where((masks >> i) & 1 == 1, self.observed[i], None)
-            for i, name in enumerate(self.findings)
-        }
-        frame = pd.DataFrame(data, index=pd.RangeIndex(len(masks)))
+        bits = (masks[:, None] >> np.arange(len(self.findings))) & 1 == 1
+        cells = np.full(bits.shape, None, dtype=object)
+        cells[bits] = np.broadcast_to(self.observed[None, :], bits.shape)[bits]
+        frame = pd.DataFrame(cells, columns=self.findings, index=pd.RangeIndex(len(masks)))
         post = self.net.posterior_batch(frame).to_numpy()
         num = post[:, self.num]
         den = post[:, self.den].sum(axis=1)

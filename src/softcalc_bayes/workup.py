@@ -50,6 +50,13 @@ _COLUMN = {
     "expected_p_top": "expected_p_top",
 }
 _TIE = 1e-12
+_SUMMARY = (
+    "information_gain_bits",
+    "p_top_changes",
+    "expected_p_top",
+    "p_current_top_min",
+    "p_current_top_max",
+)
 
 
 @dataclass(frozen=True)
@@ -318,8 +325,12 @@ def _entropy_bits(p: np.ndarray) -> np.ndarray:
 
 def _as_array(series: pd.Series, states: Sequence[str]) -> np.ndarray:
     """The values of ``series`` in the order of ``states`` (without pandas reindexing)."""
-    values = dict(zip(series.index.tolist(), series.to_numpy(dtype=float).tolist(), strict=True))
-    return np.array([values[s] for s in states])
+    labels = series.index.tolist()
+    values = series.to_numpy(dtype=float)
+    if labels == list(states):
+        return values
+    lookup = dict(zip(labels, values.tolist(), strict=True))
+    return np.array([lookup[s] for s in states])
 
 
 def _predictive(
@@ -335,20 +346,46 @@ def _predictive(
 
 @dataclass(frozen=True)
 class _Lookahead:
-    """For each candidate finding: P(f = s | e) and P(T | e, f = s) for each state s."""
+    """Every possible outcome ``F = s`` of every candidate, one row each.
 
+    ``finding[r]`` indexes ``findings``; rows of one finding are contiguous and start at
+    ``starts``; ``p[r] = P(F = s | e) > 0``; ``post[r] = P(T | e, F = s)``.
+    """
+
+    findings: list[str]
     prior: np.ndarray  # P(T | e)
-    predictive: dict[str, np.ndarray]
-    posteriors: dict[str, np.ndarray]  # (n_states_f, n_target); rows of impossible s are 0
+    predictive: dict[str, np.ndarray]  # P(F = s | e) for every state of F
+    states: np.ndarray  # state index of each row
+    finding: np.ndarray
+    starts: np.ndarray
+    p: np.ndarray
+    post: np.ndarray
 
-    def gain_bits(self, finding: str) -> float:
-        """I(T; F | e) = sum_s P(s) KL(P(T | e, s) || P(T | e)), in bits, clipped at 0."""
-        p_s, post = self.predictive[finding], self.posteriors[finding]
-        prior = np.broadcast_to(self.prior, post.shape)
+    def _sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.finding, weights=self.p * values, minlength=len(self.findings))
+
+    def gains(self) -> np.ndarray:
+        """I(T; F | e) = sum_s P(s) KL(P(T | e, s) || P(T | e)) in bits, clipped at 0."""
+        post, prior = self.post, self.prior[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(post > 0, post / np.where(prior > 0, prior, 1.0), 1.0)
             kl = np.sum(np.where(post > 0, post * np.log2(ratio), 0.0), axis=1)
-        return max(float(np.dot(p_s, kl)), 0.0)
+        return np.asarray(np.maximum(self._sum(kl), 0.0))
+
+    def summary(self) -> dict[str, np.ndarray]:
+        """The columns of :func:`next_best_test` other than costs."""
+        if not self.findings:
+            return {name: np.zeros(0) for name in _SUMMARY}
+        top = int(np.argmax(self.prior))
+        best = self.post.max(axis=1)
+        current = self.post[:, top]
+        return {
+            "information_gain_bits": self.gains(),
+            "p_top_changes": self._sum((best > current + _TIE).astype(float)),
+            "expected_p_top": self._sum(best),
+            "p_current_top_min": np.minimum.reduceat(current, self.starts),
+            "p_current_top_max": np.maximum.reduceat(current, self.starts),
+        }
 
 
 def _lookahead(
@@ -356,19 +393,21 @@ def _lookahead(
 ) -> _Lookahead:
     prior = _as_array(net.posterior(evidence, target=target), net.states(target))
     predictive = _predictive(net, evidence, findings)
-    where = [(f, i) for f in findings for i in np.flatnonzero(predictive[f] > 0).tolist()]
-    posteriors = {f: np.zeros((len(net.states(f)), len(prior))) for f in findings}
+    where = [(j, i) for j, f in enumerate(findings) for i in np.flatnonzero(predictive[f] > 0)]
+    finding = np.array([j for j, _ in where], dtype=np.int64)
+    states = np.array([i for _, i in where], dtype=np.int64)
+    post = np.zeros((len(where), len(prior)))
     if where:
-        columns: dict[str, np.ndarray] = {
-            name: np.full(len(where), state, dtype=object) for name, state in evidence.items()
-        }
-        for row, (f, i) in enumerate(where):
-            columns.setdefault(f, np.full(len(where), None, dtype=object))[row] = net.states(f)[i]
-        frame = pd.DataFrame(columns, index=pd.RangeIndex(len(where)))
-        batch = net.posterior_batch(frame, target=target).to_numpy()
-        for (f, i), values in zip(where, batch, strict=True):
-            posteriors[f][i] = values
-    return _Lookahead(prior, predictive, posteriors)
+        names = [*evidence, *findings]
+        cells = np.full((len(where), len(names)), None, dtype=object)
+        cells[:, : len(evidence)] = list(evidence.values())
+        for row, (j, i) in enumerate(where):
+            cells[row, len(evidence) + j] = net.states(findings[j])[i]
+        frame = pd.DataFrame(cells, columns=names)
+        post = net.posterior_batch(frame, target=target).to_numpy(dtype=float)
+    p = np.array([predictive[findings[j]][i] for j, i in where], dtype=float)
+    starts = np.searchsorted(finding, np.arange(len(findings)))
+    return _Lookahead(list(findings), prior, predictive, states, finding, starts, p, post)
 
 
 def _candidates(
@@ -484,24 +523,23 @@ def next_best_test(
     table = _sort(table, _COLUMN[criterion])
     if lookahead == 2:
         table = _add_pairs(net, named, table, target, model, n_lookahead)
-    states = list(net.states(target))
     prior = net.posterior(named, target=target)
     table.attrs.update(
         target=target,
         top=str(prior.index[0]),
         p_top=float(prior.iloc[0]),
-        entropy_bits=float(_entropy_bits(prior.reindex(states).to_numpy())),
+        entropy_bits=float(_entropy_bits(prior.to_numpy(dtype=float))),
         criterion=criterion,
     )
     return table
 
 
 def _sort(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    keys = pd.DataFrame(
-        {"key": table[column], "gain": table["information_gain_bits"], "name": table.index}
-    )
-    order = keys.sort_values(["key", "gain", "name"], ascending=[False, False, True]).index
-    return table.loc[order]
+    """Best first by ``column``, ties by information gain, then by name."""
+    names = np.array(table.index, dtype=str)
+    gain = table["information_gain_bits"].to_numpy()
+    order = np.lexsort((names, -gain, -table[column].to_numpy(dtype=float)))
+    return table.iloc[order]
 
 
 def _rank(
@@ -512,33 +550,8 @@ def _rank(
     model: WorkupCosts | None,
 ) -> pd.DataFrame:
     la = _lookahead(net, named, findings, target)
-    top = int(np.argmax(la.prior))
-    records = []
-    for f in findings:
-        p_s, post = la.predictive[f], la.posteriors[f]
-        possible = p_s > 0
-        best = post.max(axis=1)
-        changes = best > post[:, top] + _TIE
-        records.append(
-            {
-                "information_gain_bits": la.gain_bits(f),
-                "p_top_changes": float(np.dot(p_s, changes)),
-                "expected_p_top": float(np.dot(p_s, best)),
-                "p_current_top_min": float(post[possible, top].min()),
-                "p_current_top_max": float(post[possible, top].max()),
-            }
-        )
-    table = pd.DataFrame.from_records(
-        records,
-        index=pd.Index(findings, name="finding", dtype=object),
-        columns=[
-            "information_gain_bits",
-            "p_top_changes",
-            "expected_p_top",
-            "p_current_top_min",
-            "p_current_top_max",
-        ],
-    )
+    index = pd.Index(list(findings), name="finding", dtype=object)  # type: ignore[arg-type]
+    table = pd.DataFrame(la.summary(), index=index)
     if model is not None:
         done = model.done(list(named))
         test_of = model.test_of
@@ -563,8 +576,10 @@ def _add_pairs(
     findings = list(table.index)
     pair_with: list[str | None] = [None] * len(findings)
     pair_gain = np.full(len(findings), np.nan)
-    first_la = _lookahead(net, named, findings[:n_lookahead], target)
-    for row, f in enumerate(findings[:n_lookahead]):
+    first = findings[:n_lookahead]
+    first_la = _lookahead(net, named, first, target)
+    first_gains = first_la.gains()
+    for row, f in enumerate(first):
         others = [g for g in findings if g != f]
         if not others:
             continue
@@ -573,9 +588,8 @@ def _add_pairs(
             p = first_la.predictive[f][i]
             if p <= 0:
                 continue
-            la = _lookahead(net, {**named, f: s}, others, target)
-            expected += p * np.array([la.gain_bits(g) for g in others])
-        scores = first_la.gain_bits(f) + expected
+            expected += p * _lookahead(net, {**named, f: s}, others, target).gains()
+        scores = first_gains[row] + expected
         best = int(np.argmax(scores))
         pair_with[row], pair_gain[row] = others[best], float(scores[best])
     out = table.copy()
