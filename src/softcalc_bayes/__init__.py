@@ -30,15 +30,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from .network import Network, load_network
     from .sensitivity import sensitivity, sensitivity_coefficients, tune
     from .spec import NetworkSpec, load_spec
+    from .test_costs import WorkupCosts, load_test_costs
     from .uncertainty import UncertaintyResult, posterior_uncertainty, sobol_indices
     from .whatif import compare_profiles, evidence_whatif
-    from .workup import (
-        WorkupCosts,
-        load_test_costs,
-        next_best_test,
-        sample_cases,
-        sequential_workup,
-    )
+    from .workup import next_best_test, sample_cases, sequential_workup
 
 __all__ = [
     "Case",
@@ -102,8 +97,8 @@ _EXPORTS: dict[str, str] = {
     "sobol_indices": "uncertainty",
     "compare_profiles": "whatif",
     "evidence_whatif": "whatif",
-    "WorkupCosts": "workup",
-    "load_test_costs": "workup",
+    "WorkupCosts": "test_costs",
+    "load_test_costs": "test_costs",
     "next_best_test": "workup",
     "sample_cases": "workup",
     "sequential_workup": "workup",

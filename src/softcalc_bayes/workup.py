@@ -1,12 +1,12 @@
-"""Which test next: value of information, test costs and sequential work-up.
+"""Which test next: value of information and sequential work-up.
 
 :func:`next_best_test` ranks every unobserved finding by the information it is expected
 to give about the target (the mutual information ``I(T; F | e)`` in bits), the chance
 that it changes the top diagnosis, and, with costs, the gain per unit cost.
 :func:`sequential_workup` applies a strategy (value of information, a random order or a
 fixed clinical order) step by step until the top diagnosis reaches ``stop_at``.
-:func:`load_test_costs` reads the tests, their costs and invasiveness, and which
-findings each test reveals (``networks/default/test_costs.yaml``).
+Test costs are read by :func:`~softcalc_bayes.test_costs.load_test_costs`
+(``networks/default/test_costs.yaml``).
 
 Everything is computed through the public :class:`~softcalc_bayes.network.Network`
 queries: one batched posterior over every (finding, state) look-ahead.
@@ -15,16 +15,22 @@ queries: one batched posterior over every (finding, state) look-ahead.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ._lookahead import entropy_bits, lookahead, predictive
 from ._validation import unknown_message
-from .exceptions import EvidenceError, NetworkSpecError
+from .exceptions import EvidenceError
+from .test_costs import (
+    CATEGORIES,
+    DiagnosticTest,
+    WorkupCosts,
+    load_test_costs,
+    resolve_costs,
+)
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
@@ -39,9 +45,6 @@ __all__ = [
     "sequential_workup",
 ]
 
-CATEGORIES = ("history", "imaging", "labs", "biopsy", "genetics", "other")
-"""Test categories, in the fixed clinical order used by ``strategy="clinical"``."""
-INVASIVENESS = ("none", "venepuncture", "radiation", "invasive")
 CRITERIA = ("information_gain", "gain_per_cost", "p_top_changes", "expected_p_top")
 _COLUMN = {
     "information_gain": "information_gain_bits",
@@ -49,365 +52,6 @@ _COLUMN = {
     "p_top_changes": "p_top_changes",
     "expected_p_top": "expected_p_top",
 }
-_TIE = 1e-12
-_SUMMARY = (
-    "information_gain_bits",
-    "p_top_changes",
-    "expected_p_top",
-    "p_current_top_min",
-    "p_current_top_max",
-)
-
-
-@dataclass(frozen=True)
-class DiagnosticTest:
-    """One orderable test: the findings it reveals, its cost and its provenance."""
-
-    name: str
-    label: str
-    category: str
-    findings: tuple[str, ...]
-    cost: float
-    invasiveness: str = "none"
-    requires: tuple[str, ...] = ()
-    basis: str = "assumption"
-    source: str | None = None
-    locator: str | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class WorkupCosts:
-    """Tests with costs; each finding belongs to at most one test.
-
-    Examples
-    --------
-    >>> from softcalc_bayes import load_network
-    >>> costs = load_test_costs(net=load_network())
-    >>> costs.test_of["mdm2_fish"]
-    'mdm2_fish'
-    >>> costs.marginal_cost("mdm2_fish", done=set())  # FISH plus the biopsy it needs
-    20.0
-    >>> costs.marginal_cost("mdm2_fish", done={"core_biopsy"})
-    5.0
-    """
-
-    tests: Mapping[str, DiagnosticTest]
-    unit: str = "relative cost"
-
-    @property
-    def test_of(self) -> dict[str, str]:
-        """Finding -> the test that reveals it."""
-        return {f: t.name for t in self.tests.values() for f in t.findings}
-
-    def done(self, observed: Sequence[str]) -> set[str]:
-        """Tests already done: those revealing an observed finding, and what they require."""
-        test_of = self.test_of
-        out = {test_of[f] for f in observed if f in test_of}
-        pending = list(out)
-        while pending:
-            for req in self.tests[pending.pop()].requires:
-                if req not in out:
-                    out.add(req)
-                    pending.append(req)
-        return out
-
-    def needed(self, test: str, done: set[str]) -> set[str]:
-        """``test`` and its not-yet-done prerequisites (recursively)."""
-        out: set[str] = set()
-        pending = [test]
-        while pending:
-            name = pending.pop()
-            if name in done or name in out:
-                continue
-            out.add(name)
-            pending.extend(self.tests[name].requires)
-        return out
-
-    def marginal_cost(self, test: str, *, done: set[str]) -> float:
-        """Cost of doing ``test`` now: its own cost plus prerequisites not yet done."""
-        if test not in self.tests:
-            raise EvidenceError(unknown_message("test", test, self.tests))
-        return float(sum(self.tests[t].cost for t in self.needed(test, done)))
-
-    def clinical_order(self) -> list[str]:
-        """Tests by category (history, imaging, labs, biopsy, genetics), then file order."""
-        names = list(self.tests)
-        return sorted(
-            names, key=lambda n: (CATEGORIES.index(self.tests[n].category), names.index(n))
-        )
-
-    def table(self) -> pd.DataFrame:
-        """One row per test: label, category, findings, cost, invasiveness, provenance."""
-        records = [
-            {
-                "test": t.name,
-                "label": t.label,
-                "category": t.category,
-                "findings": ", ".join(t.findings),
-                "requires": ", ".join(t.requires),
-                "cost": t.cost,
-                "invasiveness": t.invasiveness,
-                "basis": t.basis,
-                "source": t.source,
-                "reason": t.reason,
-            }
-            for t in self.tests.values()
-        ]
-        return pd.DataFrame.from_records(records).set_index("test")
-
-    @classmethod
-    def per_finding(cls, costs: Mapping[str, float]) -> WorkupCosts:
-        """Each finding its own test with the given cost (no grouping)."""
-        tests = {}
-        for finding, cost in costs.items():
-            tests[finding] = DiagnosticTest(
-                name=finding,
-                label=finding,
-                category="other",
-                findings=(finding,),
-                cost=_positive_cost(cost, f"cost of {finding!r}"),
-                reason="given by the caller",
-            )
-        return cls(tests)
-
-
-def _positive_cost(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise NetworkSpecError(f"{where}: cost must be a positive number, got {value!r}")
-    if not np.isfinite(value):
-        raise NetworkSpecError(f"{where}: cost must be finite, got {value!r}")
-    return float(value)
-
-
-def _read_test(name: str, entry: Any, where: str) -> DiagnosticTest:
-    if not isinstance(entry, Mapping):
-        raise NetworkSpecError(f"{where}: test {name!r} must be a mapping")
-    allowed = {
-        "label",
-        "category",
-        "findings",
-        "requires",
-        "cost",
-        "invasiveness",
-        "basis",
-        "source",
-        "locator",
-        "reason",
-    }
-    for key in entry:
-        if key not in allowed:
-            raise NetworkSpecError(
-                f"{where}, test {name!r}: " + unknown_message("key", key, allowed)
-            )
-    category = entry.get("category", "other")
-    if category not in CATEGORIES:
-        raise NetworkSpecError(
-            f"{where}, test {name!r}: " + unknown_message("category", category, CATEGORIES)
-        )
-    invasiveness = entry.get("invasiveness", "none")
-    if invasiveness not in INVASIVENESS:
-        raise NetworkSpecError(
-            f"{where}, test {name!r}: "
-            + unknown_message("invasiveness", invasiveness, INVASIVENESS)
-        )
-    basis = entry.get("basis")
-    if basis == "assumption":
-        if not entry.get("reason"):
-            raise NetworkSpecError(f"{where}, test {name!r}: basis 'assumption' needs a reason")
-    elif basis in ("stated_number", "verbal_term", "clinical_inference"):
-        if not entry.get("source") or not entry.get("locator"):
-            raise NetworkSpecError(
-                f"{where}, test {name!r}: basis {basis!r} needs a source and a locator"
-            )
-    else:
-        raise NetworkSpecError(
-            f"{where}, test {name!r}: "
-            + unknown_message(
-                "basis", basis, ["stated_number", "verbal_term", "clinical_inference", "assumption"]
-            )
-        )
-    return DiagnosticTest(
-        name=name,
-        label=str(entry.get("label", name)),
-        category=category,
-        findings=tuple(entry.get("findings") or ()),
-        cost=_positive_cost(entry.get("cost"), f"{where}, test {name!r}"),
-        invasiveness=invasiveness,
-        requires=tuple(entry.get("requires") or ()),
-        basis=basis,
-        source=entry.get("source"),
-        locator=entry.get("locator"),
-        reason=entry.get("reason"),
-    )
-
-
-def load_test_costs(path: str | Path | None = None, *, net: Network | None = None) -> WorkupCosts:
-    """Read a test-cost file (default: ``test_costs.yaml`` of ``net``'s folder).
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        A YAML file with ``unit`` and ``tests`` (see ``networks/default/test_costs.yaml``).
-    net : Network, optional
-        When given, every finding and source id is checked against it, and ``path``
-        defaults to the network folder's ``test_costs.yaml``.
-
-    Raises
-    ------
-    NetworkSpecError
-        Missing file, unknown key, category, finding, test or source; a finding in two
-        tests; a non-positive cost; an assumption without a reason.
-    """
-    if path is None:
-        from .spec import default_network_path
-
-        folder = net.spec.path if net is not None else None
-        path = (folder if folder is not None else default_network_path()) / "test_costs.yaml"
-    path = Path(path)
-    if not path.is_file():
-        raise NetworkSpecError(f"{path}: no such test-cost file")
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    if not isinstance(data, Mapping) or not isinstance(data.get("tests"), Mapping):
-        raise NetworkSpecError(f"{path}: expected a mapping with 'unit' and 'tests'")
-    tests = {str(n): _read_test(str(n), e, str(path)) for n, e in data["tests"].items()}
-    seen: dict[str, str] = {}
-    for test in tests.values():
-        for req in test.requires:
-            if req not in tests:
-                raise NetworkSpecError(
-                    f"{path}, test {test.name!r} requires " + unknown_message("test", req, tests)
-                )
-        for finding in test.findings:
-            if finding in seen:
-                raise NetworkSpecError(
-                    f"{path}: finding {finding!r} is in two tests ({seen[finding]!r}, {test.name!r})"
-                )
-            seen[finding] = test.name
-            if net is not None and finding not in net.findings:
-                raise NetworkSpecError(
-                    f"{path}, test {test.name!r}: "
-                    + unknown_message("finding", finding, net.findings)
-                )
-        if net is not None and test.source is not None and test.source not in net.spec.sources:
-            raise NetworkSpecError(
-                f"{path}, test {test.name!r}: "
-                + unknown_message("source", test.source, net.spec.sources)
-            )
-    return WorkupCosts(tests, unit=str(data.get("unit", "relative cost")))
-
-
-def _resolve_costs(
-    net: Network, costs: WorkupCosts | Mapping[str, float] | str | Path | None
-) -> WorkupCosts | None:
-    if costs is None or isinstance(costs, WorkupCosts):
-        return costs
-    if isinstance(costs, str | Path):
-        return load_test_costs(None if costs == "default" else costs, net=net)
-    if isinstance(costs, Mapping):
-        for finding in costs:
-            if finding not in net.findings:
-                raise EvidenceError("costs: " + unknown_message("finding", finding, net.findings))
-        return WorkupCosts.per_finding(costs)
-    raise EvidenceError(
-        "costs must be None, 'default', a file path, a WorkupCosts or a mapping finding -> cost"
-    )
-
-
-# ----------------------------------------------------------------- look-ahead
-def _entropy_bits(p: np.ndarray) -> np.ndarray:
-    """Shannon entropy in bits along the last axis (0 log 0 = 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return np.asarray(terms.sum(axis=-1))
-
-
-def _as_array(series: pd.Series, states: Sequence[str]) -> np.ndarray:
-    """The values of ``series`` in the order of ``states`` (without pandas reindexing)."""
-    labels = series.index.tolist()
-    values = series.to_numpy(dtype=float)
-    if labels == list(states):
-        return values
-    lookup = dict(zip(labels, values.tolist(), strict=True))
-    return np.array([lookup[s] for s in states])
-
-
-def _predictive(
-    net: Network, evidence: Mapping[str, str], findings: Sequence[str]
-) -> dict[str, np.ndarray]:
-    """P(f = s | e) for each finding, in the order of ``net.states(f)``."""
-    marginals = getattr(net, "marginals", None)
-    if callable(marginals) and findings:
-        series = marginals(evidence)
-        return {f: _as_array(series[f], net.states(f)) for f in findings}
-    return {f: _as_array(net.posterior(evidence, target=f), net.states(f)) for f in findings}
-
-
-@dataclass(frozen=True)
-class _Lookahead:
-    """Every possible outcome ``F = s`` of every candidate, one row each.
-
-    ``finding[r]`` indexes ``findings``; rows of one finding are contiguous and start at
-    ``starts``; ``p[r] = P(F = s | e) > 0``; ``post[r] = P(T | e, F = s)``.
-    """
-
-    findings: list[str]
-    prior: np.ndarray  # P(T | e)
-    predictive: dict[str, np.ndarray]  # P(F = s | e) for every state of F
-    states: np.ndarray  # state index of each row
-    finding: np.ndarray
-    starts: np.ndarray
-    p: np.ndarray
-    post: np.ndarray
-
-    def _sum(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.finding, weights=self.p * values, minlength=len(self.findings))
-
-    def gains(self) -> np.ndarray:
-        """I(T; F | e) = sum_s P(s) KL(P(T | e, s) || P(T | e)) in bits, clipped at 0."""
-        post, prior = self.post, self.prior[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(post > 0, post / np.where(prior > 0, prior, 1.0), 1.0)
-            kl = np.sum(np.where(post > 0, post * np.log2(ratio), 0.0), axis=1)
-        return np.asarray(np.maximum(self._sum(kl), 0.0))
-
-    def summary(self) -> dict[str, np.ndarray]:
-        """The columns of :func:`next_best_test` other than costs."""
-        if not self.findings:
-            return {name: np.zeros(0) for name in _SUMMARY}
-        top = int(np.argmax(self.prior))
-        best = self.post.max(axis=1)
-        current = self.post[:, top]
-        return {
-            "information_gain_bits": self.gains(),
-            "p_top_changes": self._sum((best > current + _TIE).astype(float)),
-            "expected_p_top": self._sum(best),
-            "p_current_top_min": np.minimum.reduceat(current, self.starts),
-            "p_current_top_max": np.maximum.reduceat(current, self.starts),
-        }
-
-
-def _lookahead(
-    net: Network, evidence: Mapping[str, str], findings: Sequence[str], target: str
-) -> _Lookahead:
-    prior = _as_array(net.posterior(evidence, target=target), net.states(target))
-    predictive = _predictive(net, evidence, findings)
-    where = [(j, i) for j, f in enumerate(findings) for i in np.flatnonzero(predictive[f] > 0)]
-    finding = np.array([j for j, _ in where], dtype=np.int64)
-    states = np.array([i for _, i in where], dtype=np.int64)
-    post = np.zeros((len(where), len(prior)))
-    if where:
-        names = [*evidence, *findings]
-        cells = np.full((len(where), len(names)), None, dtype=object)
-        cells[:, : len(evidence)] = list(evidence.values())
-        for row, (j, i) in enumerate(where):
-            cells[row, len(evidence) + j] = net.states(findings[j])[i]
-        frame = pd.DataFrame(cells, columns=names)
-        post = net.posterior_batch(frame, target=target).to_numpy(dtype=float)
-    p = np.array([predictive[findings[j]][i] for j, i in where], dtype=float)
-    starts = np.searchsorted(finding, np.arange(len(findings)))
-    return _Lookahead(list(findings), prior, predictive, states, finding, starts, p, post)
 
 
 def _candidates(
@@ -503,7 +147,7 @@ def next_best_test(
     target = net.target if target is None else target
     if target not in net.nodes:
         raise EvidenceError(unknown_message("target", target, net.nodes))
-    model = _resolve_costs(net, costs)
+    model = resolve_costs(net, costs)
     if criterion is None:
         criterion = "gain_per_cost" if model is not None else "information_gain"
     if criterion not in CRITERIA:
@@ -528,7 +172,7 @@ def next_best_test(
         target=target,
         top=str(prior.index[0]),
         p_top=float(prior.iloc[0]),
-        entropy_bits=float(_entropy_bits(prior.to_numpy(dtype=float))),
+        entropy_bits=float(entropy_bits(prior.to_numpy(dtype=float))),
         criterion=criterion,
     )
     return table
@@ -549,7 +193,7 @@ def _rank(
     target: str,
     model: WorkupCosts | None,
 ) -> pd.DataFrame:
-    la = _lookahead(net, named, findings, target)
+    la = lookahead(net, named, findings, target)
     index = pd.Index(list(findings), name="finding", dtype=object)  # type: ignore[arg-type]
     table = pd.DataFrame(la.summary(), index=index)
     if model is not None:
@@ -577,7 +221,7 @@ def _add_pairs(
     pair_with: list[str | None] = [None] * len(findings)
     pair_gain = np.full(len(findings), np.nan)
     first = findings[:n_lookahead]
-    first_la = _lookahead(net, named, first, target)
+    first_la = lookahead(net, named, first, target)
     first_gains = first_la.gains()
     for row, f in enumerate(first):
         others = [g for g in findings if g != f]
@@ -588,7 +232,7 @@ def _add_pairs(
             p = first_la.predictive[f][i]
             if p <= 0:
                 continue
-            expected += p * _lookahead(net, {**named, f: s}, others, target).gains()
+            expected += p * lookahead(net, {**named, f: s}, others, target).gains()
         scores = first_gains[row] + expected
         best = int(np.argmax(scores))
         pair_with[row], pair_gain[row] = others[best], float(scores[best])
@@ -724,7 +368,7 @@ def sequential_workup(
     """
     if not 0 < stop_at <= 1:
         raise EvidenceError(f"stop_at must be in (0, 1], got {stop_at!r}")
-    model = _resolve_costs(net, costs)
+    model = resolve_costs(net, costs)
     named = _named(net, evidence, net.target)
     truth_named = None if truth is None else _named(net, truth, net.target)
     rng = np.random.default_rng(seed)
@@ -790,7 +434,7 @@ def sequential_workup(
             if truth_named is not None:
                 state = truth_named[f]
             else:
-                p = _predictive(net, named, [f])[f]
+                p = predictive(net, named, [f])[f]
                 state = net.states(f)[int(rng.choice(len(p), p=p / p.sum()))]
             named[f] = state
             shown.append(f"{f}={state}")
