@@ -26,9 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import networkx as nx
 import numpy as np
-from scipy import sparse
 
 from ..exceptions import EngineError
 from ._einsum import letters_for
@@ -67,6 +65,25 @@ def _factor_tensor(node: NodeLike, cards: Mapping[str, int]) -> np.ndarray:
     return np.asarray(node.cpt, dtype=float).reshape(shape)
 
 
+def _components(graph: dict[int, set[int]], removed: int) -> list[set[int]]:
+    """Connected components of ``graph`` without the node ``removed``."""
+    seen = {removed}
+    out = []
+    for start in graph:
+        if start in seen:
+            continue
+        comp, stack = {start}, [start]
+        seen.add(start)
+        while stack:
+            for w in graph[stack.pop()]:
+                if w not in seen:
+                    seen.add(w)
+                    comp.add(w)
+                    stack.append(w)
+        out.append(comp)
+    return out
+
+
 class StarEngine:
     """Exact inference on a discrete Bayesian network, compiled once.
 
@@ -103,13 +120,13 @@ class StarEngine:
             tuple(self.index[p] for p in n.parents) for n in nodes
         )
         self.tensors: tuple[np.ndarray, ...] = tuple(_factor_tensor(n, cards) for n in nodes)
-        self._moral = nx.Graph()
-        self._moral.add_nodes_from(range(len(nodes)))
+        self._moral: dict[int, set[int]] = {v: set() for v in range(len(nodes))}
         for v, pa in enumerate(self.parents):
             family = [*pa, v]
-            self._moral.add_edges_from(
-                (a, b) for i, a in enumerate(family) for b in family[i + 1 :]
-            )
+            for i, a in enumerate(family):
+                for b in family[i + 1 :]:
+                    self._moral[a].add(b)
+                    self._moral[b].add(a)
         if pivot is None:
             pivot = min(self.names, key=lambda n: self._plan_size(self.index[n]))
         if pivot not in self.index:
@@ -120,17 +137,15 @@ class StarEngine:
 
     # ------------------------------------------------------------------ compile
     def _plan_size(self, pivot: int) -> int:
-        graph = self._moral.subgraph(v for v in self._moral if v != pivot)
         total = 0
-        for comp in nx.connected_components(graph):
+        for comp in _components(self._moral, pivot):
             total += math.prod(int(self.cards[v]) + 1 for v in comp)
         return total
 
     def _compile(self) -> None:
         pivot = self.pivot
         n_t = int(self.cards[pivot])
-        graph = self._moral.subgraph(v for v in self._moral if v != pivot)
-        comps = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: c[0])
+        comps = sorted((sorted(c) for c in _components(self._moral, pivot)), key=lambda c: c[0])
         self.component_of = np.full(len(self.names), -1, dtype=np.int64)
         for c, members in enumerate(comps):
             self.component_of[members] = c
@@ -303,6 +318,8 @@ class StarEngine:
         if skip is not None:
             touched[:, skip] = False
         rows, cols = np.nonzero(touched)
+        from scipy import sparse
+
         mat = sparse.csr_matrix(
             (np.ones(rows.size), (rows, flat[rows, cols])), shape=(n, self.delta.shape[0])
         )
