@@ -27,11 +27,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from .coverage import CoverageReport, coverage
     from .evaluate import EvaluationReport, evaluate
     from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
+    from .explain import Explanation, explain
     from .network import Network, load_network
     from .sensitivity import sensitivity, sensitivity_coefficients, tune
     from .spec import NetworkSpec, load_spec
+    from .test_costs import WorkupCosts, load_test_costs
     from .uncertainty import UncertaintyResult, posterior_uncertainty, sobol_indices
     from .whatif import compare_profiles, evidence_whatif
+    from .workup import next_best_test, sample_cases, sequential_workup
 
 __all__ = [
     "Case",
@@ -39,11 +42,13 @@ __all__ = [
     "EngineError",
     "EvaluationReport",
     "EvidenceError",
+    "Explanation",
     "Network",
     "NetworkSpec",
     "NetworkSpecError",
     "SoftcalcError",
     "UncertaintyResult",
+    "WorkupCosts",
     "__version__",
     "captioned",
     "check_constraints",
@@ -51,12 +56,17 @@ __all__ = [
     "coverage",
     "evaluate",
     "evidence_whatif",
+    "explain",
     "load_cases",
     "load_network",
     "load_spec",
+    "load_test_costs",
+    "next_best_test",
     "posterior_uncertainty",
+    "sample_cases",
     "sensitivity",
     "sensitivity_coefficients",
+    "sequential_workup",
     "sobol_indices",
     "tune",
 ]
@@ -76,6 +86,8 @@ _EXPORTS: dict[str, str] = {
     "EvidenceError": "exceptions",
     "NetworkSpecError": "exceptions",
     "SoftcalcError": "exceptions",
+    "Explanation": "explain",
+    "explain": "explain",
     "Network": "network",
     "load_network": "network",
     "sensitivity": "sensitivity",
@@ -88,6 +100,11 @@ _EXPORTS: dict[str, str] = {
     "sobol_indices": "uncertainty",
     "compare_profiles": "whatif",
     "evidence_whatif": "whatif",
+    "WorkupCosts": "test_costs",
+    "load_test_costs": "test_costs",
+    "next_best_test": "workup",
+    "sample_cases": "workup",
+    "sequential_workup": "workup",
 }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from . import _cli_commands as commands
 from ._cli_args import Parser, UsageError
+from ._cli_explain import register_explain, register_next_test
 from .exceptions import SoftcalcError
 
 __all__ = ["COMMANDS", "EXIT_BUG", "EXIT_PIPE", "EXIT_USAGE", "build_parser", "main"]
@@ -54,6 +55,8 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     commands.register_coverage,
     commands.register_sensitivity,
     commands.register_uncertainty,
+    register_explain,
+    register_next_test,
 )
 """One registration function per command, in the order ``--help`` lists them."""
 

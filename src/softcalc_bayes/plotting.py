@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .network import Network
 
 __all__ = [
+    "plot_explanation",
     "plot_network",
     "plot_posterior",
     "plot_reliability",
@@ -402,4 +403,57 @@ def plot_network(
     ax.set_title(
         f"{net.spec.name}: {len(net.findings)} findings, {len(net.latent)} latent nodes; {len(evidence)} entered"
     )
+    return ax
+
+
+def plot_explanation(explanation: Any, *, kind: str = "shapley", ax: Any | None = None) -> Any:
+    """Waterfall from the prior log-odds to the posterior log-odds, one bar per finding.
+
+    Parameters
+    ----------
+    explanation : Explanation
+        The result of :func:`softcalc_bayes.explain.explain`.
+    kind : {"shapley", "chain"}
+        Which decomposition the bars show (both sum to the total weight of evidence).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if kind not in ("shapley", "chain"):
+        raise ValueError(f"kind must be 'shapley' or 'chain', got {kind!r}")
+    ax = _axes(ax)
+    table = explanation.table
+    weights = table[f"{kind}_db"].to_numpy(dtype=float)
+    labels = [f"{f} = {s}" for f, s in zip(table.index, table["state"], strict=True)]
+    prior, posterior = float(explanation.prior_db), float(explanation.posterior_db)
+    starts = prior + np.concatenate([[0.0], np.cumsum(weights)[:-1]])[: len(weights)]
+    n = len(weights)
+    y = np.arange(n + 2)[::-1]
+    ax.barh(y[0], prior, color="#999999", edgecolor="#555555")
+    for i, (start, w) in enumerate(zip(starts, weights, strict=True)):
+        ax.barh(
+            y[i + 1], w, left=start, color="#5b9f5b" if w >= 0 else "#c0392b", edgecolor="#333333"
+        )
+        ax.annotate(
+            f"{w:+.1f}",
+            (start + w, y[i + 1]),
+            xytext=(3 if w >= 0 else -3, 0),
+            textcoords="offset points",
+            ha="left" if w >= 0 else "right",
+            va="center",
+            fontsize=7,
+        )
+    ax.barh(y[-1], posterior, color="#2b5d8a", edgecolor="#1b3d5a")
+    ax.axvline(0.0, color="#555555", lw=1, ls=":")
+    p_prior, p_post = explanation.prior_probability, explanation.posterior_probability
+    ax.set_yticks(
+        y,
+        [f"prior (P = {p_prior:.3g})", *labels, f"posterior (P = {p_post:.3g})"],
+        fontsize=7,
+    )
+    ax.set_xlabel(f"log-odds of {explanation.state} vs {explanation.versus} (decibans)")
+    method = "Shapley values" if kind == "shapley" else "chain rule, in the order shown"
+    ax.set_title(f"Weight of evidence ({method}): {explanation.total_db:+.1f} dB", fontsize=9)
     return ax

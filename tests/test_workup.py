@@ -1,0 +1,325 @@
+"""Value of information, test costs and sequential work-up, against brute force."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from _random_nets import brute_force
+from _random_specs import load_files, networks_with_evidence, random_network_files
+from conftest import TINY
+from softcalc_bayes import EvidenceError, Network, NetworkSpecError, load_cases
+from softcalc_bayes.workup import (
+    WorkupCosts,
+    load_test_costs,
+    next_best_test,
+    sample_cases,
+    sequential_workup,
+)
+
+
+def _entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def _brute(net: Network, evidence: dict[str, str], target: str) -> np.ndarray:
+    codes = {f: net.states(f).index(s) for f, s in evidence.items()}
+    out = brute_force(list(net.spec.nodes.values()), codes, target)
+    assert out is not None
+    return out
+
+
+def _net_and_evidence() -> st.SearchStrategy[tuple[Network, dict[str, str]]]:
+    return networks_with_evidence(max_findings=2)
+
+
+@given(data=_net_and_evidence())
+@settings(max_examples=30, deadline=None)
+def test_gain_equals_entropy_drop_by_brute_force(data: tuple[Network, dict[str, str]]) -> None:
+    net, evidence = data
+    table = next_best_test(net, evidence)
+    prior = _brute(net, evidence, "diagnosis")
+    top = int(np.argmax(prior))
+    assert set(table.index) == {f for f in net.findings if f not in evidence}
+    for f in table.index:
+        p_f = _brute(net, evidence, f)
+        posts = [_brute(net, {**evidence, f: s}, "diagnosis") for s in net.states(f)]
+        expected = _entropy(prior) - sum(p * _entropy(q) for p, q in zip(p_f, posts, strict=True))
+        assert table.loc[f, "information_gain_bits"] == pytest.approx(expected, abs=1e-9)
+        best = sum(p * q.max() for p, q in zip(p_f, posts, strict=True))
+        assert table.loc[f, "expected_p_top"] == pytest.approx(best, abs=1e-9)
+        changes = sum(p for p, q in zip(p_f, posts, strict=True) if q.max() > q[top] + 1e-9)
+        assert table.loc[f, "p_top_changes"] == pytest.approx(changes, abs=1e-9)
+    gains = table["information_gain_bits"].to_numpy()
+    assert (np.diff(gains) <= 0).all()
+
+
+@given(data=_net_and_evidence())
+@settings(max_examples=10, deadline=None)
+def test_pair_gain_is_joint_information(data: tuple[Network, dict[str, str]]) -> None:
+    net, evidence = data
+    table = next_best_test(net, evidence, lookahead=2, n_lookahead=2)
+    prior = _brute(net, evidence, "diagnosis")
+    for f, row in table.head(2).iterrows():
+        g = row["pair_with"]
+        if not isinstance(g, str):
+            assert len(table) == 1
+            continue
+        expected = _entropy(prior)
+        for s in net.states(f):
+            p_s = _brute(net, evidence, f)[net.states(f).index(s)]
+            p_t = _brute(net, {**evidence, f: s}, g)
+            for t, p in zip(net.states(g), p_t, strict=True):
+                expected -= p_s * p * _entropy(_brute(net, {**evidence, f: s, g: t}, "diagnosis"))
+        assert row["pair_gain_bits"] == pytest.approx(expected, abs=1e-9)
+        assert row["pair_gain_bits"] >= row["information_gain_bits"] - 1e-12
+
+
+@given(files=random_network_files(max_nodes=4), state=st.integers(0, 2))
+@settings(max_examples=15, deadline=None)
+def test_conditionally_independent_finding_has_zero_gain(files: dict, state: int) -> None:
+    files = copy.deepcopy(files)
+    parent = copy.deepcopy(files["nodes/f0.yaml"])
+    # 'child' depends on the diagnosis only through f0: observed f0 blocks it.
+    child = {
+        "node": "child",
+        "states": ["a", "b", "c"],
+        "parents": ["f0"],
+        "remainder": "c",
+        "default": {"probs": {"a": 0.1, "b": 0.3}, "basis": "assumption", "reason": "r"},
+        "rows": [
+            {
+                "when": {"f0": s},
+                "probs": {"a": 0.7 - 0.2 * i, "b": 0.1 + 0.1 * i},
+                "basis": "assumption",
+                "reason": "r",
+            }
+            for i, s in enumerate(parent["states"])
+        ],
+    }
+    # 'loner' has no parents at all.
+    loner = {
+        "node": "loner",
+        "states": ["x", "y"],
+        "parents": [],
+        "remainder": "y",
+        "default": {"probs": {"x": 0.3}, "basis": "assumption", "reason": "r"},
+    }
+    net = load_files({**files, "nodes/child.yaml": child, "nodes/loner.yaml": loner})
+    f0_state = net.states("f0")[state % len(net.states("f0"))]
+    table = next_best_test(net, {"f0": f0_state})
+    assert abs(table.loc["child", "information_gain_bits"]) <= 1e-12
+    assert abs(table.loc["loner", "information_gain_bits"]) <= 1e-12
+    assert table.loc["child", "p_top_changes"] == 0.0
+    unblocked = next_best_test(net, {})
+    assert unblocked.loc["loner", "information_gain_bits"] <= 1e-12
+
+
+@pytest.fixture(scope="module")
+def costs(net: Network) -> WorkupCosts:
+    return load_test_costs(net=net)
+
+
+def test_default_costs_cover_every_finding_with_provenance(
+    net: Network, costs: WorkupCosts
+) -> None:
+    assert set(costs.test_of) == set(net.findings)
+    table = costs.table()
+    assert (table["cost"] > 0).all()
+    for name, row in table.iterrows():
+        assert row["basis"] == "assumption" and row["reason"], name
+    assert costs.tests["mdm2_ihc"].requires == ("core_biopsy",)
+    assert costs.done(["mdm2_cdk4_ihc"]) == {"mdm2_ihc", "core_biopsy"}
+    assert costs.marginal_cost("mdm2_fish", done={"mdm2_ihc", "core_biopsy"}) == 5.0
+    assert costs.clinical_order()[:3] == ["referral", "history_and_exam", "radiograph"]
+
+
+def _write_costs(tmp_path: Path, tests: dict) -> Path:
+    path = tmp_path / "costs.yaml"
+    path.write_text(yaml.safe_dump({"unit": "u", "tests": tests}), encoding="utf-8")
+    return path
+
+
+_GOOD = {"findings": ["mdm2_fish"], "cost": 2, "basis": "assumption", "reason": "r"}
+
+
+@pytest.mark.parametrize(
+    ("tests", "match"),
+    [
+        (
+            {"t": {**_GOOD, "findings": ["mdm2_fsh"]}},
+            r"Unknown finding 'mdm2_fsh'\. Did you mean 'mdm2_fish'\?",
+        ),
+        ({"t": _GOOD, "u": _GOOD}, r"finding 'mdm2_fish' is in two tests"),
+        ({"t": {**_GOOD, "cost": -1}}, "cost must be a positive number"),
+        ({"t": {**_GOOD, "cost": "cheap"}}, "cost must be a positive number"),
+        ({"t": {**_GOOD, "reason": None}}, "basis 'assumption' needs a reason"),
+        ({"t": {**_GOOD, "requires": ["biopsy"]}}, r"requires Unknown test 'biopsy'"),
+        (
+            {"t": {**_GOOD, "basis": "stated_number", "source": "nope", "locator": "p1"}},
+            r"Unknown source 'nope'",
+        ),
+        (
+            {"t": {**_GOOD, "category": "imagin"}},
+            r"Unknown category 'imagin'\. Did you mean 'imaging'\?",
+        ),
+        ({"t": {**_GOOD, "price": 3}}, r"Unknown key 'price'"),
+    ],
+)
+def test_bad_cost_files(net: Network, tmp_path: Path, tests: dict, match: str) -> None:
+    with pytest.raises(NetworkSpecError, match=match):
+        load_test_costs(_write_costs(tmp_path, tests), net=net)
+
+
+def test_costs_and_criteria(net: Network, costs: WorkupCosts) -> None:
+    ev = {"age_group": "adult_60_plus", "sex": "male", "anatomic_site": "shoulder_girdle"}
+    plain = next_best_test(net, ev)
+    with_costs = next_best_test(net, ev, costs=costs)
+    assert with_costs.attrs["criterion"] == "gain_per_cost"
+    assert {"test", "cost", "gain_per_cost"} <= set(with_costs.columns)
+    assert (np.diff(with_costs["gain_per_cost"].to_numpy()) <= 0).all()
+    np.testing.assert_allclose(
+        with_costs.loc[plain.index, "information_gain_bits"],
+        plain["information_gain_bits"],
+        atol=1e-15,
+    )
+    assert with_costs.loc["mdm2_fish", "cost"] == 20.0  # FISH plus the biopsy
+    after_biopsy = next_best_test(net, {**ev, "mdm2_cdk4_ihc": "positive"}, costs=costs)
+    assert after_biopsy.loc["mdm2_fish", "cost"] == 5.0
+    simple = next_best_test(net, ev, costs={f: 1.0 for f in net.findings})
+    np.testing.assert_allclose(
+        simple.loc[plain.index, "gain_per_cost"], plain["information_gain_bits"], atol=1e-15
+    )
+    by_change = next_best_test(net, ev, criterion="p_top_changes")
+    assert (np.diff(by_change["p_top_changes"].to_numpy()) <= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"criterion": "gain"}, r"Unknown criterion 'gain'"),
+        ({"criterion": "gain_per_cost"}, "needs costs"),
+        ({"target": "diagnoses"}, r"Unknown target 'diagnoses'"),
+        ({"lookahead": 3}, "lookahead must be 1 or 2"),
+        ({"candidates": ["mdm2"]}, r"Unknown finding 'mdm2'"),
+        ({"costs": {"fat": 1.0}}, r"Unknown finding 'fat'"),
+        ({"costs": 3}, "costs must be None"),
+    ],
+)
+def test_next_best_test_bad_arguments(net: Network, kwargs: dict, match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        next_best_test(net, {"fat_in_lesion": "present"}, **kwargs)
+
+
+def test_latent_target_prefers_its_tests(net: Network) -> None:
+    table = next_best_test(net, {"fat_in_lesion": "present"}, target="amplification_12q")
+    assert set(table.index[:3]) == {
+        "mdm2_fish",
+        "mdm2_cdk4_ihc",
+        "ring_or_giant_marker_chromosomes",
+    }
+
+
+@pytest.fixture(scope="module")
+def seed_case() -> dict[str, str]:
+    return dict(next(c for c in load_cases() if c.id == "seed000_alt_shoulder").findings)
+
+
+START = ("age_group", "sex", "anatomic_site")
+
+
+@pytest.mark.parametrize("strategy", ["voi", "clinical", "random"])
+def test_workup_on_seed_case(
+    net: Network, costs: WorkupCosts, seed_case: dict, strategy: str
+) -> None:
+    start = {k: seed_case[k] for k in START}
+    steps = sequential_workup(net, start, truth=seed_case, costs=costs, strategy=strategy, seed=1)
+    assert steps["test"].iloc[0] == ""
+    assert steps.attrs["stop_reason"] in {"reached stop_at", "no tests left"}
+    if steps.attrs["stop_reason"] == "reached stop_at":
+        assert steps["p_top"].iloc[-1] >= 0.9 > steps["p_top"].iloc[-2]
+    revealed = steps.attrs["evidence"]
+    assert all(seed_case[k] == v for k, v in revealed.items())
+    post = net.posterior(revealed)
+    assert steps["p_top"].iloc[-1] == pytest.approx(float(post.iloc[0]))
+    assert steps["total_cost"].iloc[-1] == pytest.approx(steps["cost"].sum())
+    if strategy == "clinical":
+        order = costs.clinical_order()
+        positions = [order.index(t) for t in steps["test"].iloc[1:]]
+        assert positions == sorted(positions)
+
+
+def test_workup_reveals_groups_and_counts_biopsy_once(
+    net: Network, costs: WorkupCosts, seed_case: dict
+) -> None:
+    start = {k: seed_case[k] for k in START}
+    order = ["mdm2_ihc", "cytogenetics"]
+    steps = sequential_workup(net, start, truth=seed_case, costs=costs, strategy=order, stop_at=1.0)
+    assert steps["test"].tolist()[:3] == ["", "mdm2_ihc", "cytogenetics"]
+    assert steps["cost"].tolist()[1:3] == [17.0, 6.0]
+    radiograph = sequential_workup(
+        net, start, truth=seed_case, costs=costs, strategy=["radiograph"], stop_at=1.0
+    )
+    assert radiograph["revealed"].iloc[1].count("=") == 4
+
+
+def test_workup_simulated_outcomes_are_reproducible(net: Network, costs: WorkupCosts) -> None:
+    start = {"age_group": "adult_40_59", "sex": "female", "anatomic_site": "thigh"}
+    a = sequential_workup(net, start, costs=costs, seed=5, max_tests=3)
+    b = sequential_workup(net, start, costs=costs, seed=5, max_tests=3)
+    assert a.equals(b)
+    assert len(a) <= 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"stop_at": 0.0}, r"stop_at must be in \(0, 1\]"),
+        ({"strategy": "greedy"}, r"Unknown strategy 'greedy'"),
+        ({"strategy": "clinical"}, "needs costs"),
+        ({"strategy": ["mdm2"]}, r"Unknown test 'mdm2'"),
+    ],
+)
+def test_workup_bad_arguments(net: Network, kwargs: dict, match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        sequential_workup(net, {"fat_in_lesion": "present"}, **kwargs)
+
+
+def test_sample_cases_follow_the_network() -> None:
+    net = load_files(copy.deepcopy(TINY))
+    n = 4000
+    cases = sample_cases(net, n, seed=11)
+    assert list(cases.columns) == ["diagnosis", *net.findings]
+    joint = cases.groupby(["diagnosis", "test"]).size() / n
+    for (d, t), share in joint.items():
+        cond = _brute(net, {"test": t}, "diagnosis")[net.states("diagnosis").index(d)]
+        p = cond * _brute(net, {}, "test")[net.states("test").index(t)]
+        assert abs(share - p) <= 5 * np.sqrt(p * (1 - p) / n)
+    with pytest.raises(EvidenceError, match="n must be a positive integer"):
+        sample_cases(net, 0)
+
+
+def test_cli_next_test(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from softcalc_bayes.cli import main
+
+    argv = ["next-test", "age_group=adult_60_plus", "fat_in_lesion=present", "--top", "4"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Current top:") and "information_gain" in out[0]
+    assert out[1].split()[:2] == ["finding", "information_gain_bits"]
+    assert len(out) == 6
+    assert main([*argv, "--costs", "default", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["criterion"] == "gain_per_cost" and len(data["tests"]) == 4
+    assert {"test", "cost", "gain_per_cost"} <= set(data["tests"][0])
+    assert main([*argv, "--costs", "/nonexistent.yaml"]) == 2
+    assert "no such test-cost file" in capsys.readouterr().err
