@@ -20,6 +20,7 @@ import networkx as nx
 import numpy as np
 import yaml
 
+from ._provenance_hash import content_hash as folder_hash
 from ._rows import BASES, Provenance, ProvenanceContext, resolve_prior, resolve_table
 from ._validation import unknown_message
 from .exceptions import NetworkSpecError
@@ -122,6 +123,7 @@ class NetworkSpec:
     profile: str
     default_profile: str
     constraints: tuple[Constraint, ...] = ()
+    content_hash: str = ""  # see _provenance_hash: folder hash, or table hash when imported
 
 
 def _target_node(target: str, states: tuple[str, ...], prior: Profile, file: str) -> NodeSpec:
@@ -498,4 +500,5 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
         profile=chosen,
         default_profile=default_profile,
         constraints=constraints,
+        content_hash=folder_hash(folder),
     )
