@@ -16,9 +16,10 @@ import hashlib
 import importlib.metadata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "KNOWLEDGE_FILES",
@@ -26,6 +27,7 @@ __all__ = [
     "folder_files",
     "library_version",
     "result_attrs",
+    "stamp",
     "tables_hash",
 ]
 
@@ -39,6 +41,7 @@ KNOWLEDGE_FILES = (
     "nodes/*.yaml",
 )
 _PREFIX = "sha256:"
+_Table = TypeVar("_Table", pd.DataFrame, pd.Series)
 
 
 def folder_files(folder: str | Path) -> list[Path]:
@@ -115,7 +118,7 @@ def result_attrs(spec: Any) -> dict[str, str]:
     }
 
 
-def stamp(table: Any, spec: Any, extra: Mapping[str, Any] | None = None) -> Any:
+def stamp(table: _Table, spec: Any, extra: Mapping[str, Any] | None = None) -> _Table:
     """Set :func:`result_attrs` (and ``extra``) on a pandas object's ``.attrs``; return it."""
     table.attrs.update(result_attrs(spec))
     if extra:

@@ -114,6 +114,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{len(params)} parameters ({documented:.1%} documented), "
         f"{len(net.spec.sources)} sources, profiles: {', '.join(net.profiles)}"
     )
+    print(f"content hash: {net.spec.content_hash} (version {net.spec.version or '-'})")
     return 0
 
 
@@ -188,6 +189,43 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import SIDECAR_SUFFIX, export
+
+    net = _network(args)
+    path = export(net, args.path, format=args.format, provenance=not args.no_provenance)
+    print(f"Wrote {path} ({net.spec.name}, profile {net.profile!r}, {net.spec.content_hash})")
+    if not args.no_provenance:
+        print(f"Provenance of every number: {path}{SIDECAR_SUFFIX}")
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .cohort import score_file
+
+    net = _network(args)
+    keep = [c for item in args.keep for c in item.split(",") if c]
+
+    def progress(done: int, total: int | None) -> None:
+        shown = f"{done:,}/{total:,} rows ({done / total:.0%})" if total else f"{done:,} rows"
+        print(f"\rscored {shown}", end="", file=sys.stderr, flush=True)
+
+    n = score_file(
+        net,
+        args.input,
+        args.output,
+        target=args.target,
+        keep=keep,
+        workers=args.workers,
+        chunk_rows=args.chunk_rows,
+        progress=None if args.quiet else progress,
+    )
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(f"Wrote {n:,} posteriors to {args.output} ({net.spec.content_hash})")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="softcalc", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -246,6 +284,39 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=10)
     p.set_defaults(func=_cmd_uncertainty)
+
+    p = sub.add_parser(
+        "export", help="write the network to BIF, XMLBIF, UAI, Hugin .net or GeNIe .xdsl"
+    )
+    common(p)
+    p.add_argument("path", type=Path, help="file to write")
+    p.add_argument(
+        "--format",
+        default=None,
+        choices=["bif", "xmlbif", "uai", "net", "xdsl"],
+        help="default: from the file suffix",
+    )
+    p.add_argument(
+        "--no-provenance", action="store_true", help="do not write <path>.provenance.json"
+    )
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("batch", help="posteriors for a CSV or parquet file of cases, streamed")
+    common(p)
+    p.add_argument("input", type=Path, help="cases: .csv or .parquet, one column per finding")
+    p.add_argument("-o", "--output", type=Path, required=True, help="parquet file to write")
+    p.add_argument("--target", default=None, help="node to query (default: the diagnosis)")
+    p.add_argument("--workers", type=int, default=1, help="processes scoring chunks")
+    p.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="column to pass through (repeatable)",
+    )
+    p.add_argument("--chunk-rows", type=int, default=50_000, help="rows per chunk")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=_cmd_batch)
     return parser
 
 
