@@ -43,7 +43,7 @@ from .exceptions import NetworkSpecError
 from .network import Network
 from .spec import NetworkSpec, NodeSpec, Profile
 
-__all__ = ["ROW_TOLERANCE", "default_target", "from_bif", "from_pgmpy"]
+__all__ = ["ROW_TOLERANCE", "default_target", "from_bif", "from_pgmpy", "require_strengths"]
 
 ROW_TOLERANCE = 1e-3
 _EXACT = 1e-12
@@ -67,6 +67,32 @@ def default_target(parents: Mapping[str, Sequence[str]]) -> str:
     roots = sorted(n for n in graph if graph.in_degree(n) == 0)
     best: str = min(roots, key=lambda n: (-len(nx.descendants(graph, n)), n))
     return best
+
+
+def require_strengths(spec: NetworkSpec) -> None:
+    """Raise unless every parameter has a strength (imported networks have none).
+
+    Raises
+    ------
+    NetworkSpecError
+        Naming the network, where its numbers came from, and what works without.
+
+    Examples
+    --------
+    >>> from softcalc_bayes.spec import load_spec
+    >>> require_strengths(load_spec())  # the packaged network documents every strength
+    """
+    for node in spec.nodes.values():
+        for row in node.provenance:
+            for prov in row:
+                if not math.isfinite(prov.strength):
+                    raise NetworkSpecError(
+                        f"Network {spec.name!r} has no strength (equivalent sample size) for "
+                        f"node {node.name!r}: its numbers were {prov.basis} ({prov.locator}), "
+                        "basis unknown, so parameter uncertainty cannot be sampled. Posterior, "
+                        "batch and sensitivity analyses work; for uncertainty, write the "
+                        "network as a folder with strengths (networks/FORMAT.md)."
+                    )
 
 
 def _graph(parents: Mapping[str, Sequence[str]]) -> nx.DiGraph:
@@ -94,7 +120,7 @@ def _row_provenance(
                 source=None,
                 locator=origin,
                 basis=IMPORTED,
-                reason=f"{plain.reason}; row renormalised on import: entries summed to {total!r}",
+                reason=f"{plain.reason}; row renormalised on import: entries summed to {float(total)!r}",
                 strength=math.nan,
             )
         rows.append((prov,) * n_states)
@@ -119,7 +145,7 @@ def _checked_table(
         c = int(bad[0])
         label = f" ({', '.join(configs[c])})" if configs[c] else ""
         raise NetworkSpecError(
-            f"node {name!r}, row {c}{label}: entries sum to {sums[c]!r}, more than "
+            f"node {name!r}, row {c}{label}: entries sum to {float(sums[c])!r}, more than "
             f"{ROW_TOLERANCE} away from 1 (states {', '.join(states)})"
         )
     off = np.abs(sums - 1.0) > _EXACT
@@ -260,8 +286,11 @@ def from_pgmpy(
 
     Examples
     --------
-    >>> from pgmpy.utils import get_example_model
-    >>> net = from_pgmpy(get_example_model("cancer"), target="Cancer")
+    >>> from importlib.resources import files
+    >>> from pgmpy.readwrite import BIFReader
+    >>> path = files("pgmpy").joinpath("utils/example_models/cancer.bif.gz")
+    >>> model = BIFReader(string=gzip.decompress(path.read_bytes()).decode()).get_model()
+    >>> net = from_pgmpy(model, target="Cancer")
     >>> net.posterior({"Xray": "positive"}).round(4).to_dict()
     {'False': 0.9497, 'True': 0.0503}
     """

@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import special
 
 from ._validation import unknown_message
+from .interop import require_strengths
 from .exceptions import EngineError, EvidenceError
 
 if TYPE_CHECKING:
@@ -258,6 +259,7 @@ def _prune(parents: Sequence[tuple[int, ...]], factors: Sequence[int], keep: set
 
 
 def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
+    require_strengths(net.spec)
     engine = net.engine
     pivot = engine.pivot
     n_t = int(engine.cards[pivot])
