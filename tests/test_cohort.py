@@ -76,8 +76,19 @@ def test_dask_names_the_bad_row_and_column(net: Network) -> None:
         lazy.compute(scheduler="sync")
 
 
+def test_posterior_batch_dispatches_dask_and_stamps_attrs(net: Network) -> None:
+    cases = _cases(net, 200, seed=5)
+    eager = net.posterior_batch(cases)
+    assert ATTRS <= set(eager.attrs) and eager.attrs["profile"] == net.profile
+    lazy = net.posterior_batch(dd.from_pandas(cases, npartitions=2))
+    assert isinstance(lazy, dd.DataFrame)
+    assert np.array_equal(lazy.compute(scheduler="sync").to_numpy(), eager.to_numpy())
+
+
 def test_dask_refuses_pandas(net: Network) -> None:
-    with pytest.raises(EvidenceError, match="must be a dask.dataframe.DataFrame.*posterior_batch"):
+    with pytest.raises(
+        EvidenceError, match=r"must be a dask\.dataframe\.DataFrame.*posterior_batch"
+    ):
         posterior_batch_dask(net, _cases(net, 3, seed=2))
 
 
@@ -91,13 +102,18 @@ def test_dask_refuses_pandas(net: Network) -> None:
         (["pain", "myositis_ossificans"], ["myositis_ossificans"], "has the name of a state"),
     ],
 )
-def test_columns_are_checked_up_front(net: Network, columns: list[str], keep: list[str], match: str) -> None:
+def test_columns_are_checked_up_front(
+    net: Network, columns: list[str], keep: list[str], match: str
+) -> None:
     with pytest.raises(EvidenceError, match=match):
         check_columns(net, columns, keep=keep)
 
 
 def test_other_target_accepts_the_diagnosis_as_evidence(net: Network) -> None:
-    assert check_columns(net, ["diagnosis", "pain"], target="fat_in_lesion") == ["diagnosis", "pain"]
+    assert check_columns(net, ["diagnosis", "pain"], target="fat_in_lesion") == [
+        "diagnosis",
+        "pain",
+    ]
 
 
 # ----------------------------------------------------------------- case files
@@ -132,7 +148,9 @@ def test_score_file_streams_and_matches_pandas(
     assert n == len(cases) == len(got)
     assert list(got["patient"]) == list(cases["patient"])
     assert np.abs(got[list(expected.columns)].to_numpy() - expected.to_numpy()).max() <= 1e-12
-    assert [done for done, _ in seen] == sorted({min(len(cases), k) for k in range(600, len(cases) + 600, 600)} | {len(cases)})
+    assert [done for done, _ in seen] == sorted(
+        {min(len(cases), k) for k in range(600, len(cases) + 600, 600)} | {len(cases)}
+    )
     assert seen[-1][1] == (len(cases) if kind == "parquet" else None)
 
 
@@ -141,7 +159,9 @@ def test_score_file_names_row_and_column_past_the_first_chunk(net: Network, tmp_
     cases.loc[777, "sex"] = "Female"
     cases.to_csv(tmp_path / "bad.csv", index=False)
     out = tmp_path / "out.parquet"
-    with pytest.raises(EvidenceError, match=r"bad.csv: Row 777, column 'sex': Unknown state 'Female'"):
+    with pytest.raises(
+        EvidenceError, match=r"bad.csv: Row 777, column 'sex': Unknown state 'Female'"
+    ):
         score_file(net, tmp_path / "bad.csv", out, chunk_rows=250)
     assert not out.exists()
 
@@ -155,7 +175,9 @@ def test_score_file_names_row_and_column_past_the_first_chunk(net: Network, tmp_
         ("cases.csv", {"chunk_rows": 0}, "chunk_rows must be an integer >= 1"),
     ],
 )
-def test_score_file_bad_arguments(net: Network, tmp_path: Path, name: str, kwargs: dict[str, int], match: str) -> None:
+def test_score_file_bad_arguments(
+    net: Network, tmp_path: Path, name: str, kwargs: dict[str, int], match: str
+) -> None:
     (tmp_path / "cases.txt").write_text("pain\nyes\n")
     (tmp_path / "cases.csv").write_text("pain\nyes\n")
     with pytest.raises(EvidenceError, match=match):
@@ -169,22 +191,41 @@ def test_score_file_with_only_a_header(net: Network, tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------- command line
-def test_cli_batch(net: Network, cohort_files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_batch(
+    net: Network, cohort_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     out = cohort_files["folder"] / "cli.parquet"
-    status = main(["batch", str(cohort_files["csv"]), "-o", str(out), "--keep", "patient", "--chunk-rows", "1000"])
+    status = main(
+        [
+            "batch",
+            str(cohort_files["csv"]),
+            "-o",
+            str(out),
+            "--keep",
+            "patient",
+            "--chunk-rows",
+            "1000",
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 0
-    assert "scored 2,500 rows" in captured.err and f"Wrote 2,500 posteriors to {out}" in captured.out
+    assert (
+        "scored 2,500 rows" in captured.err and f"Wrote 2,500 posteriors to {out}" in captured.out
+    )
     assert pd.read_parquet(out).shape == (2_500, 1 + len(net.states(net.target)))
 
 
-def test_cli_batch_error_is_one_line(cohort_files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_batch_error_is_one_line(
+    cohort_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     status = main(["batch", str(cohort_files["csv"]), "-o", "x.parquet", "--quiet"])
     assert status == 2
     assert "Unknown finding 'patient'" in capsys.readouterr().err
 
 
-def test_cli_export_and_validate(net: Network, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export_and_validate(
+    net: Network, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "net.bif"
     assert main(["export", str(path)]) == 0
     assert net.spec.content_hash in capsys.readouterr().out

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +92,14 @@ def check_columns(
 
 
 def _score(
-    frame: pd.DataFrame, net: Network, target: str | None, keep: Sequence[str]
+    frame: pd.DataFrame,
+    net: Network,
+    target: str | None,
+    keep: Sequence[str],
+    soft: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     findings = [c for c in frame.columns if c not in keep]
-    post = net.posterior_batch(frame[findings], target=target)
+    post = net.posterior_batch(frame[findings], target=target, soft=soft)
     post.columns = pd.Index([str(c) for c in post.columns])
     if keep:
         post = pd.concat([frame[list(keep)], post], axis=1)
@@ -103,7 +107,12 @@ def _score(
 
 
 def posterior_batch_dask(
-    net: Network, cases: Any, *, target: str | None = None, keep: Sequence[str] = ()
+    net: Network,
+    cases: Any,
+    *,
+    target: str | None = None,
+    keep: Sequence[str] = (),
+    soft: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Any:
     """Posteriors for a Dask DataFrame of cases, as a lazy Dask DataFrame.
 
@@ -117,6 +126,9 @@ def posterior_batch_dask(
         The node to query (default: the network's target).
     keep : sequence of str
         Columns passed through in front of the posterior columns (e.g. an id).
+    soft : mapping, optional
+        Soft evidence for every case, node -> {state: likelihood} (as for
+        :meth:`Network.posterior_batch`; per-case likelihood tables are not supported).
 
     Returns
     -------
@@ -165,7 +177,7 @@ def posterior_batch_dask(
     )
     shipped = delayed(net, pure=True, traverse=False)
     mapper: Any = cases.map_partitions
-    return mapper(_score, shipped, target, keep, meta=meta)
+    return mapper(_score, shipped, target, keep, soft, meta=meta)
 
 
 # ------------------------------------------------------------------ case files

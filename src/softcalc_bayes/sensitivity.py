@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import ZeroProbabilityError
+from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
 from .network import Evidence, Network
@@ -204,7 +205,7 @@ def sensitivity(
     order = np.argsort(-np.abs(slope), kind="stable")
     table = table.iloc[order].reset_index(drop=True)
     table.attrs.update(target=coef.target, state=coef.states[s], threshold=threshold)
-    return table
+    return stamp(table, net.spec)
 
 
 def tune(
@@ -267,4 +268,4 @@ def tune(
     table = table.assign(_abs=np.abs(table["change"]).fillna(np.inf))
     table = table.sort_values(["_abs"], kind="stable").drop(columns="_abs").reset_index(drop=True)
     table.attrs.update(state=state, at_least=at_least, above=above)
-    return table
+    return stamp(table, net.spec)

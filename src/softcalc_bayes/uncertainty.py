@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine.sampling import _Plan, build_plan
+from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EngineError, EvidenceError
 from .interop import require_strengths
@@ -121,8 +122,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
-    require_strengths(net.spec)  # imported networks have none
     """The sampling plan of a query on ``net`` (see :mod:`softcalc_bayes._engine.sampling`)."""
+    require_strengths(net.spec)  # imported networks have none
     star = net.engine.star
     if star is None:
         raise EngineError(
@@ -234,7 +235,7 @@ def posterior_uncertainty(
     frame = pd.DataFrame(samples, columns=index, index=pd.RangeIndex(n, name="sample"))
     k = list(point.index).index(top)
     stays = float(np.mean(samples.argmax(axis=1) == k))
-    return UncertaintyResult(summary, frame, top, stays, float(credible))
+    return UncertaintyResult(stamp(summary, net.spec), frame, top, stays, float(credible))
 
 
 def sobol_indices(
