@@ -16,6 +16,8 @@ from .constraints import check_constraints
 from .coverage import CoverageReport, coverage
 from .evaluate import EvaluationReport, evaluate
 from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
+from .export import export
+from .interop import from_bif, from_pgmpy
 from .network import Network, load_network
 from .sensitivity import sensitivity, sensitivity_coefficients, tune
 from .spec import NetworkSpec, load_spec
@@ -39,6 +41,9 @@ __all__ = [
     "coverage",
     "evaluate",
     "evidence_whatif",
+    "export",
+    "from_bif",
+    "from_pgmpy",
     "load_cases",
     "load_network",
     "load_spec",
