@@ -116,11 +116,6 @@ def _alphas(net: Network, name: str) -> np.ndarray:
     return np.where(cpt > 0, row_concentrations(net, name)[:, None] * cpt, 0.0)
 
 
-# --------------------------------------------------------------------------- checks
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
 def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
     """The sampling plan of a query on ``net`` (see :mod:`softcalc_bayes._engine.sampling`)."""
     require_strengths(net.spec)  # imported networks have none
@@ -131,6 +126,11 @@ def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
             "network's components are too large to tabulate (star plan unavailable)"
         )
     return build_plan(star, codes, lambda name: _alphas(net, name), set(net.latent))
+
+
+# --------------------------------------------------------------------------- checks
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _check_state(net: Network, state: Any, default: str, what: str) -> str:

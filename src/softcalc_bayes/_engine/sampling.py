@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
 from ..exceptions import EngineError
 from ._einsum import letters_for
@@ -285,6 +284,8 @@ def _inverse_cdf_columns(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndar
 
 
 def _beta_log_ppf(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
+    from scipy import special  # imported on first use: keeps `import softcalc_bayes` light
+
     x = special.betaincinv(a, b, u)
     tiny = x < _TINY  # I_x(a, b) ~ x^a / (a B(a, b)) as x -> 0
     with np.errstate(divide="ignore"):
@@ -294,6 +295,8 @@ def _beta_log_ppf(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def _gamma_log_ppf(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    from scipy import special
+
     x = special.gammaincinv(a, u)
     tiny = x < _TINY  # P(a, x) ~ x^a / Gamma(a + 1) as x -> 0
     with np.errstate(divide="ignore"):
