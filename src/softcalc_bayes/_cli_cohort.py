@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._cli_args import add_command, network_from, network_options, positive_int
+from ._cli_args import add_command, json_option, network_from, network_options, positive_int
+from ._cli_output import emit_json
 
 __all__ = ["register_batch", "register_export"]
 
@@ -19,15 +20,28 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     net = network_from(args)
     path = export(net, args.path, format=args.format, provenance=not args.no_provenance)
+    sidecar = None if args.no_provenance else f"{path}{SIDECAR_SUFFIX}"
+    if args.json:
+        emit_json({"path": str(path), "provenance": sidecar, **_stamp(net)})
+        return 0
     print(f"Wrote {path} ({net.spec.name}, profile {net.profile!r}, {net.spec.content_hash})")
-    if not args.no_provenance:
-        print(f"Provenance of every number: {path}{SIDECAR_SUFFIX}")
+    if sidecar:
+        print(f"Provenance of every number: {sidecar}")
     return 0
+
+
+def _stamp(net: Any) -> dict[str, str]:
+    from ._provenance_hash import result_attrs
+
+    return result_attrs(net.spec)
 
 
 def register_export(sub: Any) -> None:
     p = add_command(
-        sub, "export", _cmd_export, "write the network as BIF, XMLBIF, UAI, Hugin .net or GeNIe .xdsl"
+        sub,
+        "export",
+        _cmd_export,
+        "write the network as BIF, XMLBIF, UAI, Hugin .net or GeNIe .xdsl",
     )
     network_options(p)
     p.add_argument("path", type=Path, metavar="PATH", help="file to write")
@@ -42,6 +56,7 @@ def register_export(sub: Any) -> None:
         action="store_true",
         help="do not write PATH.provenance.json (the provenance of every number)",
     )
+    json_option(p)
 
 
 def _progress(done: int, total: int | None) -> None:
@@ -66,13 +81,19 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(file=sys.stderr)
+    if args.json:
+        emit_json({"rows": n, "output": str(args.output), **_stamp(net)})
+        return 0
     print(f"Wrote {n:,} posteriors to {args.output} ({net.spec.content_hash})")
     return 0
 
 
 def register_batch(sub: Any) -> None:
     p = add_command(
-        sub, "batch", _cmd_batch, "posteriors for a CSV or parquet file of cases, streamed in chunks"
+        sub,
+        "batch",
+        _cmd_batch,
+        "posteriors for a CSV or parquet file of cases, streamed in chunks",
     )
     network_options(p)
     p.add_argument(
@@ -96,3 +117,4 @@ def register_batch(sub: Any) -> None:
         "--chunk-rows", type=positive_int, default=50_000, metavar="N", help="rows per chunk"
     )
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    json_option(p)
