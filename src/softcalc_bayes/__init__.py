@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from .evaluate import EvaluationReport, evaluate
     from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
     from .explain import Explanation, explain
+    from .interop import from_bif, from_pgmpy
     from .network import Network, load_network
     from .sensitivity import sensitivity, sensitivity_coefficients, tune
     from .spec import NetworkSpec, load_spec
@@ -57,6 +58,8 @@ __all__ = [
     "evaluate",
     "evidence_whatif",
     "explain",
+    "from_bif",
+    "from_pgmpy",
     "load_cases",
     "load_network",
     "load_spec",
@@ -88,6 +91,8 @@ _EXPORTS: dict[str, str] = {
     "SoftcalcError": "exceptions",
     "Explanation": "explain",
     "explain": "explain",
+    "from_bif": "interop",
+    "from_pgmpy": "interop",
     "Network": "network",
     "load_network": "network",
     "sensitivity": "sensitivity",

@@ -163,6 +163,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         "documented_share": float((params["basis"] != "assumption").mean()),
         "sources": len(net.spec.sources),
         "profiles": list(net.profiles),
+        "content_hash": net.spec.content_hash,
     }
     if args.json:
         emit_json(result)
@@ -172,6 +173,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{result['parameters']} parameters ({result['documented_share']:.1%} documented), "
         f"{result['sources']} sources, profiles: {', '.join(net.profiles)}"
     )
+    print(f"content hash: {net.spec.content_hash} (version {net.spec.version or '-'})")
     return 0
 
 

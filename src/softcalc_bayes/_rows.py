@@ -20,6 +20,9 @@ from ._validation import unknown_message
 from .exceptions import NetworkSpecError
 
 BASES = ("stated_number", "verbal_term", "clinical_inference", "assumption")
+# Not valid in network files: the basis of every number of a network imported from
+# another tool (``softcalc_bayes.interop``), whose sources are unknown.
+IMPORTED = "imported"
 _NEEDS_REASON = ("clinical_inference", "assumption")
 _PROV_KEYS = ("source", "locator", "basis", "reason", "strength")
 _TOL = 1e-6

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import _cli_cohort as cohort_commands
 from . import _cli_commands as commands
 from ._cli_args import Parser, UsageError
 from ._cli_explain import register_explain, register_next_test
@@ -57,6 +58,8 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     commands.register_uncertainty,
     register_explain,
     register_next_test,
+    cohort_commands.register_export,
+    cohort_commands.register_batch,
 )
 """One registration function per command, in the order ``--help`` lists them."""
 

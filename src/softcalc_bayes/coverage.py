@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._rows import IMPORTED
 from .network import Network
 from .spec import BASES
 
@@ -74,7 +75,7 @@ class CoverageReport:
         thin = self.per_diagnosis[self.per_diagnosis["documented"] < 4]
         lines = [
             "Parameters by basis (all entries of every table):",
-            "  " + "   ".join(f"{b} {self.overall[b]:.1%}" for b in BASES),
+            "  " + "   ".join(f"{b} {v:.1%}" for b, v in self.overall.items()),
             f"Written rows (differing from a node's default): {len(self.written_rows)}, "
             f"documented {self.documented_row_share:.1%}",
             f"Documented findings per diagnosis: min {self.min_documented_findings}, "
@@ -105,12 +106,14 @@ def coverage(net: Network) -> CoverageReport:
     True
     """
     params = net.parameters()
-    overall = params["basis"].value_counts(normalize=True).reindex(list(BASES), fill_value=0.0)
+    # "imported" (basis unknown) is counted separately, and only when present
+    bases = [*BASES, IMPORTED] if (params["basis"] == IMPORTED).any() else list(BASES)
+    overall = params["basis"].value_counts(normalize=True).reindex(bases, fill_value=0.0)
     per_node = (
         params.groupby("node")["basis"]
         .value_counts(normalize=True)
         .unstack(fill_value=0)
-        .reindex(columns=list(BASES), fill_value=0.0)
+        .reindex(columns=bases, fill_value=0.0)
     )
     per_node["n_parameters"] = params.groupby("node").size()
     findings = params[params["node"] != net.target].copy()
@@ -122,7 +125,7 @@ def coverage(net: Network) -> CoverageReport:
         .rename("basis")
         .reset_index()
     )
-    rows["documented"] = rows["basis"] != "assumption"
+    rows["documented"] = ~rows["basis"].isin(["assumption", IMPORTED])
     rows["diagnosis"] = rows["config"].map(lambda c: dict(c).get(net.target))
     records = []
     for diagnosis in net.states(net.target):

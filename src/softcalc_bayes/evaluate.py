@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import progress_bar
+from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .cases import Case, cases_frame
 from .exceptions import EvidenceError
@@ -190,4 +191,6 @@ def evaluate(
                     "observed_frequency": float(flat_y[mask].mean()),
                 }
             )
-    return EvaluationReport(metrics, per_case, per_group, pd.DataFrame(rows), post)
+    tables = (per_case, per_group, pd.DataFrame(rows), post)
+    per_case, per_group, calibration, post = (stamp(t, net.spec) for t in tables)
+    return EvaluationReport(stamp(metrics, net.spec), per_case, per_group, calibration, post)

@@ -6,7 +6,7 @@ catch ``ValueError`` without importing this module.
 
 from __future__ import annotations
 
-__all__ = ["EngineError", "EvidenceError", "NetworkSpecError", "SoftcalcError"]
+__all__ = ["EngineError", "EvidenceError", "ExportError", "NetworkSpecError", "SoftcalcError"]
 
 
 class SoftcalcError(Exception):
@@ -23,3 +23,7 @@ class EvidenceError(SoftcalcError, ValueError):
 
 class EngineError(SoftcalcError, RuntimeError):
     """The compiled engine cannot handle a network (e.g. a component is too large)."""
+
+
+class ExportError(SoftcalcError, ValueError):
+    """A network cannot be written to the requested file or format."""

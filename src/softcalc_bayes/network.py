@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._engine import Engine, ZeroProbabilityError
 from ._evidence import _likelihoods, encode_frame, encode_hard, encode_soft
+from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
 from .spec import NetworkSpec, NodeSpec, select_profile
@@ -533,6 +534,9 @@ class Network:
         -------
         pandas.DataFrame
             Same index as ``cases``; one column per target state (in network order).
+            ``.attrs`` holds the network's content hash, profile and library version.
+            Given a ``dask.dataframe.DataFrame``, a lazy one (see
+            :func:`softcalc_bayes.cohort.posterior_batch_dask`).
 
         Raises
         ------
@@ -548,6 +552,11 @@ class Network:
         >>> out.shape, bool(np.allclose(out.sum(axis=1), 1.0))
         ((2, 39), True)
         """
+        if type(cases).__module__.startswith("dask."):  # a dask DataFrame: one per partition
+            from .cohort import posterior_batch_dask
+
+            lazy: pd.DataFrame = posterior_batch_dask(self, cases, target=target, soft=soft)
+            return lazy
         target = self._check_target(target)
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise EvidenceError(f"chunk_size must be a positive integer, got {chunk_size!r}")
@@ -558,12 +567,23 @@ class Network:
         except ZeroProbabilityError as exc:
             rows = [] if exc.rows is None else list(cases.index[exc.rows][:10])
             raise EvidenceError(f"Evidence has probability zero in rows {rows}") from None
-        return pd.DataFrame(
+        table = pd.DataFrame(
             result,
             index=cases.index,
             columns=pd.Index(self.spec.nodes[target].states, name=target),
             copy=False,
         )
+        return stamp(table, self.spec, {"target": target})
+
+    def save(self, path: str | Path, *, format: str | None = None, provenance: bool = True) -> Path:
+        """Write the network to BIF, XMLBIF, UAI, Hugin ``.net`` or GeNIe ``.xdsl``.
+
+        See :func:`softcalc_bayes.export.export` (format from the suffix by default;
+        a ``<path>.provenance.json`` sidecar holds the provenance of every number).
+        """
+        from .export import export
+
+        return export(self, path, format=format, provenance=provenance)
 
     def _batch_soft(
         self, cases: pd.DataFrame, soft: Soft | None, target: str

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import ZeroProbabilityError
+from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
 from .network import Evidence, Network
@@ -242,7 +243,7 @@ def sensitivity(
         evidence={k: v for k, v in evidence.items() if isinstance(v, str)},
         ranked_by="swing",
     )
-    return table
+    return stamp(table, net.spec)
 
 
 def _plausible_range(net: Network, x0: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -364,4 +365,4 @@ def tune(
         n_parameters=n_all,
         n_feasible=n_feasible,
     )
-    return table
+    return stamp(table, net.spec)

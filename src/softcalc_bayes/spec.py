@@ -20,6 +20,7 @@ import networkx as nx
 import numpy as np
 import yaml
 
+from ._provenance_hash import content_hash as folder_hash
 from ._rows import BASES, Provenance, ProvenanceContext, resolve_prior, resolve_table
 from ._validation import unknown_message
 from .exceptions import NetworkSpecError
@@ -135,6 +136,7 @@ class NetworkSpec:
     default_profile: str
     constraints: tuple[Constraint, ...] = ()
     finding_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    content_hash: str = ""  # see _provenance_hash: folder hash, or table hash when imported
 
 
 def _target_node(target: str, states: tuple[str, ...], prior: Profile, file: str) -> NodeSpec:
@@ -514,6 +516,7 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
         default_profile=default_profile,
         constraints=constraints,
         finding_groups=finding_groups,
+        content_hash=folder_hash(folder),
     )
 
 

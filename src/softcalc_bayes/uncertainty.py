@@ -42,8 +42,10 @@ import pandas as pd
 
 from ._engine.sampling import _Plan, build_plan
 from ._progress import Bar, progress_bar
+from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EngineError, EvidenceError
+from .interop import require_strengths
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
@@ -134,6 +136,7 @@ def _alphas(net: Network, name: str) -> np.ndarray:
 
 def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
     """The sampling plan of a query on ``net`` (see :mod:`softcalc_bayes._engine.sampling`)."""
+    require_strengths(net.spec)  # imported networks have none
     star = net.engine.star
     if star is None:
         raise EngineError(
@@ -289,7 +292,9 @@ def posterior_uncertainty(
     stays = float(np.mean(samples.argmax(axis=1) == k))
     observed = _observed(evidence)
     summary.attrs.update(seed=used_seed, n_samples=n, credible=float(credible), evidence=observed)
-    return UncertaintyResult(summary, frame, top, stays, float(credible), used_seed, observed)
+    return UncertaintyResult(
+        stamp(summary, net.spec), frame, top, stays, float(credible), used_seed, observed
+    )
 
 
 def sobol_indices(

@@ -1,0 +1,88 @@
+"""Posteriors for a synthetic cohort on a 2-worker Dask LocalCluster, with peak memory per worker.
+
+The cases are generated inside the workers, partition by partition (plain string
+columns, 60% of values unobserved, 12 findings), so the driver never holds the cohort;
+``posterior_batch_dask`` scores each partition, and only the per-partition sums of the
+posterior columns come back. Each worker's peak resident memory is read from the worker
+process (``resource.getrusage``) at the end.
+
+Run: ``python benchmarks/bench_cohort.py [--cases N] [--partitions P]`` (default 10M
+cases in 100 partitions). Writes ``benchmarks/results_cohort.json`` and prints a summary.
+Needs the ``[cohort]`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from softcalc_bayes import Network, load_network
+from softcalc_bayes.cohort import posterior_batch_dask
+
+HERE = Path(__file__).resolve().parent
+N_FINDINGS = 12
+
+
+def _partition(net: Network, rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for name in net.findings[:N_FINDINGS]:
+        states = np.array(net.states(name), dtype=object)
+        values = states[rng.integers(0, len(states), rows)]
+        values[rng.random(rows) < 0.6] = None
+        columns[name] = values
+    return pd.DataFrame(columns)
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    import dask.dataframe as dd
+    from dask.delayed import delayed
+    from distributed import Client, LocalCluster
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000_000)
+    parser.add_argument("--partitions", type=int, default=100)
+    args = parser.parse_args()
+    net = load_network()
+    rows = args.cases // args.partitions
+    meta = _partition(net, 0, 0)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        parts = [delayed(_partition)(net, rows, seed) for seed in range(args.partitions)]
+        cases = dd.from_delayed(parts, meta=meta, verify_meta=False)
+        start = time.perf_counter()
+        scored = posterior_batch_dask(net, cases)
+        totals = scored.sum().compute()
+        seconds = time.perf_counter() - start
+        peaks = client.run(_peak_rss_mib)
+    result = {
+        "cases": rows * args.partitions,
+        "partitions": args.partitions,
+        "workers": 2,
+        "seconds": round(seconds, 2),
+        "cases_per_second": round(rows * args.partitions / seconds),
+        "peak_rss_mib_per_worker": {k: round(v, 1) for k, v in peaks.items()},
+        "posterior_mass": round(float(totals.sum()) / (rows * args.partitions), 12),
+        "machine": f"{platform.machine()} {platform.python_version()}",
+    }
+    (HERE / "results_cohort.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
