@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ def _duplicate_source(files: Files) -> None:
 
 def _ambiguous(files: Files) -> None:
     rows = files["nodes/latent.yaml"]["rows"]
-    rows.append({**rows[0], "probs": {"on": 0.5}})
+    rows.append({**copy.deepcopy(rows[0]), "probs": {"on": 0.5}})
 
 
 INVALID: list[tuple[str, Callable[[Files], None], str]] = [
@@ -106,7 +107,7 @@ INVALID: list[tuple[str, Callable[[Files], None], str]] = [
     (
         "unknown parent node",
         _set("nodes/test.yaml", ["parents"], ["latentt"]),
-        r"test\.yaml: node 'test': Unknown parent 'latentt'\. Did you mean 'latent'\?",
+        r"test\.yaml: node 'test', field 'parents': Unknown parent 'latentt'\. Did you mean 'latent'\?",
     ),
     ("cycle", _cycle, r"cycle"),
     (
@@ -145,12 +146,12 @@ INVALID: list[tuple[str, Callable[[Files], None], str]] = [
     (
         "profile without a diagnosis",
         _set("profiles.yaml", ["profiles", "flat", "rows", 0, "probs"], {"d1": 1, "d2": 2}),
-        r"profiles\.yaml: profile 'flat', rows: no weight for diagnoses: d3",
+        r"profiles\.yaml: profile 'flat', field 'rows': no weight for diagnoses: d3",
     ),
     (
         "strength not positive",
         _set("nodes/latent.yaml", ["rows", 0, "strength"], 0),
-        r"strength must be a positive number",
+        r"field 'strength' must be a finite number in \(0\.0, 1000000\.0\], got int 0",
     ),
 ]
 
