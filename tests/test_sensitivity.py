@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _random_nets import RandomNode, random_networks
-from softcalc_bayes import CompiledEngine, EvidenceError, Network
+from softcalc_bayes import CompiledEngine, EvidenceError, InvalidParameterError, Network
 from softcalc_bayes.engine import ZeroProbabilityError
 from softcalc_bayes.sensitivity import (
     _component_gradients,
@@ -232,11 +232,14 @@ def test_non_diagnosis_target(net: Network) -> None:
     [
         ({"state": "alt"}, r"Unknown state 'alt'\. Did you mean 'alt_wdlps'\?"),
         ({"target": "diagnosys"}, r"Unknown target 'diagnosys'"),
-        ({"threshold": 1.5}, r"threshold must be in \[0, 1\]"),
+        (
+            {"threshold": 1.5},
+            r"The 'threshold' parameter of sensitivity must be a float in the range \[0, 1\]",
+        ),
     ],
 )
 def test_sensitivity_errors(net: Network, kwargs: dict, pattern: str) -> None:
-    with pytest.raises(EvidenceError, match=pattern):
+    with pytest.raises((EvidenceError, InvalidParameterError), match=pattern):
         sensitivity(net, EVIDENCE, **kwargs)
 
 

@@ -16,7 +16,13 @@ from .constraints import check_constraints
 from .coverage import CoverageReport, coverage
 from .engine import CompiledEngine
 from .evaluate import EvaluationReport, evaluate
-from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
+from .exceptions import (
+    EngineError,
+    EvidenceError,
+    InvalidParameterError,
+    NetworkSpecError,
+    SoftcalcError,
+)
 from .network import Network, load_network
 from .sensitivity import sensitivity, sensitivity_coefficients, tune
 from .spec import NetworkSpec, load_spec
@@ -30,6 +36,7 @@ __all__ = [
     "EngineError",
     "EvaluationReport",
     "EvidenceError",
+    "InvalidParameterError",
     "Network",
     "NetworkSpec",
     "NetworkSpecError",

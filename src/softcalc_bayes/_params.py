@@ -24,7 +24,7 @@ from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 import numpy as np
 
-from ._validation import shown, unknown_message
+from ._validation import closest, shown, unknown_message
 from .exceptions import EvidenceError, InvalidParameterError
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Options",
     "check_name",
     "check_param",
+    "check_query",
     "validate_params",
 ]
 
@@ -190,9 +191,14 @@ def check_param(func: str, name: str, value: Any, constraints: Iterable[Constrai
     constraints = list(constraints)
     if any(c.is_satisfied_by(value) for c in constraints):
         return
+    hint = ""
+    if isinstance(value, str):
+        options = [o for c in constraints if isinstance(c, Options) for o in c.options]
+        match = closest(value, options) if options else None
+        hint = f" Did you mean {match!r}?" if match is not None else ""
     raise InvalidParameterError(
         f"The {name!r} parameter of {func} must be {_joined([str(c) for c in constraints])}. "
-        f"Got {_shown(value)} instead."
+        f"Got {_shown(value)} instead.{hint}"
     )
 
 
@@ -255,3 +261,24 @@ def check_name(func: str, param: str, value: Any, choices: Sequence[str], what: 
     raise EvidenceError(
         f"The {param!r} parameter of {func}: " + unknown_message(what, value, choices)
     )
+
+
+def check_query(func: str, net: Any, target: Any = None, **states: Any) -> None:
+    """Check a query's ``target`` node and the states named for it (``state=``, ``above=``).
+
+    ``None`` stands for the default (the diagnosis, the top state) and passes.
+
+    Examples
+    --------
+    >>> from softcalc_bayes import load_network
+    >>> check_query("tune", load_network(), None, state="alt_wdlp")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    softcalc_bayes...EvidenceError: ... Unknown state 'alt_wdlp'. Did you mean 'alt_wdlps'? ...
+    """
+    if target is not None:
+        check_name(func, "target", target, net.nodes, "target")
+    states_of = net.states(net.target if target is None else target)
+    for param, value in states.items():
+        if value is not None:
+            check_name(func, param, value, states_of, "state")

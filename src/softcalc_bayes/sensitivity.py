@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._params import NETWORK, NONE, Interval, check_query, validate_params
 from ._validation import unknown_message
 from .engine import CompiledEngine
 from .exceptions import EvidenceError
@@ -140,6 +141,7 @@ def _covaried_slopes(grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return np.asarray(slope)
 
 
+@validate_params({"net": [NETWORK]})
 def sensitivity_coefficients(
     net: Network, evidence: Evidence, *, target: str | None = None
 ) -> SensitivityCoefficients:
@@ -153,9 +155,8 @@ def sensitivity_coefficients(
     >>> coef.a.shape == (len(net.parameters()), 39)
     True
     """
+    check_query("sensitivity_coefficients", net, target)
     target = net.target if target is None else target
-    if target not in net.spec.nodes:
-        raise EvidenceError(unknown_message("target", target, net.spec.nodes))
     codes = net.encode(evidence, target=target)
     engine = net.engine
     nodes = list(net.spec.nodes.values())
@@ -208,6 +209,7 @@ def _interval(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
+@validate_params({"net": [NETWORK], "threshold": [Interval(float, 0, 1), NONE]})
 def sensitivity(
     net: Network,
     evidence: Evidence,
@@ -250,6 +252,7 @@ def sensitivity(
     >>> bool((table["admissible_low"] <= table["x0"]).all())
     True
     """
+    check_query("sensitivity", net, target, state=state)
     coef = sensitivity_coefficients(net, evidence, target=target)
     post = coef.b[0] + coef.a[0] * coef.x0[0]
     top = int(np.argmax(post))
@@ -288,6 +291,7 @@ def sensitivity(
     return table
 
 
+@validate_params({"net": [NETWORK], "at_least": [Interval(float, 0, 1), NONE]})
 def tune(
     net: Network,
     evidence: Evidence,
@@ -316,6 +320,7 @@ def tune(
     >>> bool(t["feasible"].iloc[0])
     True
     """
+    check_query("tune", net, target, state=state, above=above)
     if (at_least is None) == (above is None):
         raise EvidenceError("give exactly one of at_least= or above=")
     coef = sensitivity_coefficients(net, evidence, target=target)

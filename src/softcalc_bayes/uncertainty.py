@@ -42,19 +42,31 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import unknown_message
-from .exceptions import EngineError, EvidenceError
+from ._params import NETWORK, SEED, Interval, Options, check_name, validate_params
+from .exceptions import EngineError
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
 
-__all__ = ["UncertaintyResult", "posterior_uncertainty", "row_concentrations", "sobol_indices"]
+__all__ = [
+    "MAX_BASE",
+    "MAX_SAMPLES",
+    "UncertaintyResult",
+    "posterior_uncertainty",
+    "row_concentrations",
+    "sobol_indices",
+]
 
 Seed = int | np.random.Generator | None
 
 _LETTERS = string.ascii_letters
 _TINY = 1e-280  # below this an inverse CDF is replaced by its small-x asymptote
 _U_EPS = 1e-12  # uniforms are clipped to [_U_EPS, 1 - _U_EPS]
+MAX_SAMPLES = 200_000
+"""Most Monte Carlo samples of one :func:`posterior_uncertainty` call (about 10 kB each
+with a dozen findings entered: the cap keeps one call near 2 GB)."""
+MAX_BASE = 4096
+"""Largest Saltelli base size of :func:`sobol_indices` (a few hundred MB per 1024)."""
 
 
 # --------------------------------------------------------------------------- results
@@ -384,20 +396,21 @@ def _gamma_log_ppf(a: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- checks
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _check_state(net: Network, state: Any, default: str, what: str) -> str:
+def _check_state(net: Network, state: Any, default: str, func: str, param: str) -> str:
     if state is None:
         return default
-    diagnoses = net.states(net.target)
-    if not isinstance(state, str) or state not in diagnoses:
-        raise EvidenceError(f"{what}: " + unknown_message("diagnosis", state, diagnoses))
-    return state
+    return check_name(func, param, state, net.states(net.target), "diagnosis")
 
 
 # --------------------------------------------------------------------------- API
+@validate_params(
+    {
+        "net": [NETWORK],
+        "n_samples": [Interval(int, 2, MAX_SAMPLES)],
+        "credible": [Interval(float, 0.0, 1.0, closed="neither")],
+        "seed": [SEED],
+    }
+)
 def posterior_uncertainty(
     net: Network,
     evidence: Evidence,
@@ -425,7 +438,7 @@ def posterior_uncertainty(
         The diagnosis whose stability as the top diagnosis is reported in
         ``p_top_stays`` (default: the diagnosis with the highest point posterior).
     n_samples : int
-        Number of Monte Carlo samples (at least 2).
+        Number of Monte Carlo samples, in ``[2, MAX_SAMPLES]`` (200,000).
     credible : float
         Level of the equal-tailed credible interval, in (0, 1).
     seed : int or numpy.random.Generator, optional
@@ -438,8 +451,9 @@ def posterior_uncertainty(
     Raises
     ------
     EvidenceError
-        Bad evidence, evidence of probability zero, an unknown ``target_state``, or
-        a bad ``n_samples`` or ``credible``.
+        Bad evidence, evidence of probability zero, or an unknown ``target_state``.
+    InvalidParameterError
+        A bad ``n_samples``, ``credible`` or ``seed``.
 
     Examples
     --------
@@ -457,16 +471,10 @@ def posterior_uncertainty(
     >>> 0.0 <= res.p_top_stays <= 1.0
     True
     """
-    if not _is_int(n_samples) or n_samples < 2:
-        raise EvidenceError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    if (
-        isinstance(credible, bool)
-        or not isinstance(credible, int | float)
-        or not (0.0 < float(credible) < 1.0)
-    ):
-        raise EvidenceError(f"credible must be a number strictly between 0 and 1, got {credible!r}")
     point = net.posterior(evidence)  # validates the evidence
-    top = _check_state(net, target_state, str(point.index[0]), "target_state")
+    top = _check_state(
+        net, target_state, str(point.index[0]), "posterior_uncertainty", "target_state"
+    )
     plan = _plan(net, net.encode(evidence))
     rng = np.random.default_rng(seed)
     n = int(n_samples)
@@ -493,6 +501,14 @@ def posterior_uncertainty(
     return UncertaintyResult(summary, frame, top, stays, float(credible))
 
 
+@validate_params(
+    {
+        "net": [NETWORK],
+        "groups": [Options(("node",))],
+        "n_base": [Interval(int, 2, MAX_BASE, power_of_two=True)],
+        "seed": [SEED],
+    }
+)
 def sobol_indices(
     net: Network,
     evidence: Evidence,
@@ -524,7 +540,7 @@ def sobol_indices(
         per component built around latent nodes (named after the latent nodes, and
         holding the tables of their observed children too), and ``"prior"``.
     n_base : int
-        Base sample size of the Saltelli design: a power of 2 (at least 2).
+        Base sample size of the Saltelli design: a power of 2 in ``[2, MAX_BASE]`` (4096).
     seed : int or numpy.random.Generator, optional
         Seed for the design and the bootstrap confidence intervals.
 
@@ -540,7 +556,9 @@ def sobol_indices(
     Raises
     ------
     EvidenceError
-        Bad evidence, an unknown ``state`` or ``groups``, or a bad ``n_base``.
+        Bad evidence, or an unknown ``state``.
+    InvalidParameterError
+        A bad ``groups``, ``n_base`` or ``seed``.
 
     Examples
     --------
@@ -556,12 +574,8 @@ def sobol_indices(
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    if groups != "node":
-        raise EvidenceError(unknown_message("grouping", groups, ["node"]))
-    if not _is_int(n_base) or n_base < 2 or (int(n_base) & (int(n_base) - 1)) != 0:
-        raise EvidenceError(f"n_base must be a power of 2 (e.g. 256, 512, 1024), got {n_base!r}")
     point = net.posterior(evidence)
-    state = _check_state(net, state, str(point.index[0]), "state")
+    state = _check_state(net, state, str(point.index[0]), "sobol_indices", "state")
     plan = _plan(net, net.encode(evidence))
     names, var_groups = plan.variables()
     group_names = list(dict.fromkeys(var_groups))
