@@ -88,12 +88,13 @@ class Interval:
     power_of_two: bool = False
 
     def is_satisfied_by(self, value: Any) -> bool:
-        if self.kind is int:
-            if not _is_int(value):
-                return False
-        elif not _is_real(value) or not math.isfinite(float(value)):
+        number: float
+        if _is_int(value):
+            number = int(value)  # exact, whatever its size
+        elif self.kind is int or not _is_real(value) or not math.isfinite(float(value)):
             return False
-        number = int(value) if self.kind is int else float(value)
+        else:
+            number = float(value)
         if self.left is not None:
             if number < self.left or (number == self.left and self.closed in ("right", "neither")):
                 return False

@@ -6,15 +6,17 @@ Network folders are data that people edit and exchange, so a file is read only i
   any symbolic link, lies inside the folder being loaded;
 - it is at most :data:`MAX_FILE_BYTES` long and valid UTF-8;
 - its YAML uses no anchors or aliases (network files never need them, and alias
-  expansion is how a few hundred bytes become gigabytes), nests at most
+  expansion is how a few hundred bytes become gigabytes) and repeats no key within a
+  mapping (YAML would silently keep the last), nests at most
   :data:`MAX_DEPTH` levels, has at most :data:`MAX_EVENTS` parser events, no scalar
   longer than :data:`MAX_SCALAR_CHARS` characters and no unquoted number longer than
   :data:`MAX_NUMBER_CHARS` characters.
 
-The limits are checked on the parser's event stream (libyaml's C parser when it is
-available), before anything is built; the document is then built by the safe loader
-(``yaml.CSafeLoader`` if present, else ``yaml.SafeLoader``: plain data only, never
-Python objects). Every failure is a
+The document is built in one pass over the parser's event stream (libyaml's C parser
+through ``yaml.CSafeLoader`` when present, else ``yaml.SafeLoader``), with the limits
+checked as it goes: scalars are resolved exactly as :func:`yaml.safe_load` resolves them
+(strings, numbers, booleans, null, dates), and no other tag is accepted, so only plain
+data can come out; no recursion is involved however deep the input. Every failure is a
 :class:`~softcalc_bayes.exceptions.NetworkSpecError` naming the file.
 """
 
@@ -121,42 +123,131 @@ def _open_regular(path: Path, root: Path | None) -> bytes:
     return data
 
 
-def _check_events(text: str, path: Path) -> None:
-    """Refuse anchors, aliases, deep nesting, floods of events and oversized scalars."""
-    depth = 0
-    for count, event in enumerate(yaml.parse(text, Loader=_LOADER)):
-        if count > MAX_EVENTS:
-            raise NetworkSpecError(f"{path}: more than {MAX_EVENTS} YAML elements")
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            line = event.start_mark.line + 1 if event.start_mark is not None else "?"
-            raise NetworkSpecError(
-                f"{path}, line {line}: YAML anchors and aliases (&name, *name) are not allowed "
-                "in network files; write the value out"
+def _line(event: Any) -> str:
+    mark = getattr(event, "start_mark", None)
+    return "?" if mark is None else str(mark.line + 1)
+
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+
+
+class _Builder:
+    """Builds plain data from the parser's events in one pass, with every limit checked.
+
+    It does what ``yaml.safe_load`` does for the documents network files hold (mappings,
+    sequences, strings, numbers, booleans, null, dates), without recursion and without
+    the generic constructor; anything else (anchors, aliases, tags, merge keys,
+    collections as keys, duplicate keys) is refused with the line where it occurs.
+    """
+
+    def __init__(self, loader: Any, path: Path) -> None:
+        self.loader = loader
+        self.path = path
+        # one frame per open collection: [container, pending key or _NO_KEY, start event]
+        self.stack: list[list[Any]] = []
+        self.root: Any = None
+        self.done = False
+
+    def fail(self, event: Any, problem: str) -> NetworkSpecError:
+        return NetworkSpecError(f"{self.path}, line {_line(event)}: {problem}")
+
+    def scalar(self, event: Any) -> Any:
+        value: str = event.value
+        if len(value) > MAX_SCALAR_CHARS:
+            raise self.fail(
+                event,
+                f"a value of {len(value)} characters, more than the limit of {MAX_SCALAR_CHARS}",
             )
-        if isinstance(event, _OPENS):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark is not None else "?"
-                raise NetworkSpecError(
-                    f"{path}, line {line}: nested more than {MAX_DEPTH} levels deep"
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit)
+        if tag not in _SCALAR_TAGS:
+            raise self.fail(
+                event, f"not valid YAML: the tag {tag!r} is not allowed in network files"
+            )
+        if tag == _TAG + "str":
+            return value
+        if len(value) > MAX_NUMBER_CHARS:
+            raise self.fail(
+                event,
+                f"a number written with {len(value)} characters, more than the limit of "
+                f"{MAX_NUMBER_CHARS}",
+            )
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        constructor = {
+            _TAG + "int": self.loader.construct_yaml_int,
+            _TAG + "float": self.loader.construct_yaml_float,
+            _TAG + "bool": self.loader.construct_yaml_bool,
+            _TAG + "null": self.loader.construct_yaml_null,
+            _TAG + "timestamp": self.loader.construct_yaml_timestamp,
+        }[tag]
+        return constructor(node)
+
+    def add(self, value: Any, event: Any) -> None:
+        """Put a finished node into the open collection (or make it the document)."""
+        if not self.stack:
+            self.root, self.done = value, True
+            return
+        frame = self.stack[-1]
+        container = frame[0]
+        if isinstance(container, list):
+            container.append(value)
+        elif frame[1] is _NO_KEY:
+            if isinstance(value, dict | list):
+                raise self.fail(event, "a mapping or list used as a key is not allowed")
+            if value in container:
+                raise self.fail(
+                    event,
+                    f"key {value!r} appears twice in one mapping (YAML would silently keep only "
+                    "the last)",
                 )
+            frame[1] = value
+        else:
+            container[frame[1]] = value
+            frame[1] = _NO_KEY
+
+    def feed(self, event: Any) -> None:
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise self.fail(
+                event,
+                "YAML anchors and aliases (&name, *name) are not allowed in network files; "
+                "write the value out",
+            )
+        if isinstance(event, yaml.ScalarEvent):
+            self.add(self.scalar(event), event)  # a merge key (<<) has a tag not allowed
+        elif isinstance(event, _OPENS):
+            if event.tag not in (None, "!", _TAG + "map", _TAG + "seq"):
+                raise self.fail(
+                    event, f"not valid YAML: the tag {event.tag!r} is not allowed in network files"
+                )
+            if len(self.stack) >= MAX_DEPTH:
+                raise self.fail(event, f"nested more than {MAX_DEPTH} levels deep")
+            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+            self.stack.append([container, _NO_KEY, event])
         elif isinstance(event, _CLOSES):
-            depth -= 1
-        elif isinstance(event, yaml.ScalarEvent):
-            value = event.value
-            line = event.start_mark.line + 1 if event.start_mark is not None else "?"
-            if len(value) > MAX_SCALAR_CHARS:
-                raise NetworkSpecError(
-                    f"{path}, line {line}: a value of {len(value)} characters, more than the "
-                    f"limit of {MAX_SCALAR_CHARS}"
-                )
-            plain = event.style is None or event.style == ""
-            if plain and len(value) > MAX_NUMBER_CHARS and value[:1] in _NUMERIC_START:
-                if value.replace("_", "").lstrip("+-").replace(".", "", 1).isdigit():
-                    raise NetworkSpecError(
-                        f"{path}, line {line}: a number written with {len(value)} characters, "
-                        f"more than the limit of {MAX_NUMBER_CHARS}"
-                    )
+            container = self.stack.pop()[0]
+            self.add(container, event)
+        elif isinstance(event, yaml.DocumentStartEvent) and self.done:
+            raise self.fail(event, "not valid YAML: a network file holds one document")
+
+
+_NO_KEY = object()
+
+
+def _build(text: str, path: Path) -> Any:
+    loader = _LOADER(text)
+    builder = _Builder(loader, path)
+    try:
+        count = 0
+        while loader.check_event():
+            count += 1
+            if count > MAX_EVENTS:
+                raise NetworkSpecError(f"{path}: more than {MAX_EVENTS} YAML elements")
+            builder.feed(loader.get_event())
+    finally:
+        loader.dispose()
+    return builder.root
 
 
 def read_data_file(path: Path, root: Path | None = None) -> Any:
@@ -183,8 +274,7 @@ def read_data_file(path: Path, root: Path | None = None) -> Any:
             f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})"
         ) from None
     try:
-        _check_events(text, path)
-        return yaml.load(text, Loader=_LOADER)  # a safe loader (no Python objects)
+        return _build(text, path)
     except NetworkSpecError:
         raise
     except yaml.YAMLError as exc:

@@ -86,6 +86,15 @@ class FrozenMap(Mapping[K, V]):
     def __len__(self) -> int:
         return len(self._data)
 
+    def __contains__(self, key: object) -> bool:
+        try:
+            return key in self._data
+        except TypeError:  # an unhashable key (a list, a dict) is simply not there
+            return False
+
+    def get(self, key: K, default: Any = None) -> Any:
+        return self._data.get(key, default) if key in self else default
+
     def __repr__(self) -> str:
         return f"FrozenMap({self._data!r})"
 
