@@ -56,6 +56,7 @@ import softcalc_bayes as sb
 from softcalc_bayes.spec import default_network_path
 
 ROOT = Path(__file__).resolve().parents[1]
+DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class Hang(BaseException):
@@ -430,7 +431,7 @@ class Fuzzer:
                 data, label = mutate_text(self.texts[path], rng)
             else:
                 tree, label = mutate_tree(self.trees[path], rng)
-                data = yaml.safe_dump(tree, allow_unicode=True, sort_keys=False).encode()
+                data = yaml.dump(tree, Dumper=DUMPER, allow_unicode=True, sort_keys=False).encode()
             label = f"{path.relative_to(self.folder)}: {label}"
             path.write_bytes(data)
 

@@ -277,7 +277,7 @@ def read_data_file(path: Path, root: Path | None = None) -> Any:
         return _build(text, path)
     except NetworkSpecError:
         raise
-    except yaml.YAMLError as exc:
-        raise NetworkSpecError(f"{path}: not valid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # on one line: "... in <unicode string>, line 3, column 7"
+        raise NetworkSpecError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         raise NetworkSpecError(f"{path}: cannot be read as YAML data ({exc})") from None
