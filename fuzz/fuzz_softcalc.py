@@ -660,13 +660,15 @@ class Fuzzer:
 
     # ----------------------------------------------------------------- report
     def summary(self, elapsed: float) -> dict[str, Any]:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        peak = usage.ru_maxrss / 1024
         failures = {
             k.split(":", 1)[1]: v for k, v in self.counts.items() if k.startswith("failures")
         }
         return {
             "seed": self.seed,
             "seconds": round(elapsed, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
             "loader_inputs": self.counts["loader_inputs"],
             "loader_valid_loads": self.counts["loader_ok"],
             "api_calls": self.counts["api_inputs"],
