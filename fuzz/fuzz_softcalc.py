@@ -69,11 +69,20 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
+    """Stop an input after ``seconds`` of CPU time, or six times that of wall-clock time.
+
+    CPU time (``ITIMER_PROF``) is what a loop or a blow-up consumes, and it does not
+    depend on how busy the machine is; the wall-clock limit catches an input that
+    blocks without computing (a FIFO opened for reading, a lock).
+    """
     signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.signal(signal.SIGPROF, _on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, 6 * seconds)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
@@ -364,6 +373,7 @@ class Fuzzer:
         reduce_network(small, self.rng)
         self.folders = [full, small]
         self.folder = full
+        self.last_input = ""
         self.texts = {
             p: p.read_text(encoding="utf-8") for f in self.folders for p in f.rglob("*.yaml")
         }
@@ -597,11 +607,15 @@ class Fuzzer:
                 calls.append((extra, lambda m=method: self._bind(m, self.evidence())))
         weights = [30, 6, 10, 6, 4, 2, 2, 2, 2, 0.5, 1, 2, 2] + [6] * (len(calls) - 13)
         name, make = rng.choices(calls, weights=weights)[0]
+        self.last_input = ""
         call = make()
         self.counts[f"calls:{name}"] += 1
-        self.run("api", name, call)
+        self.run("api", f"{name} {self.last_input}"[:400], call)
 
     def _bind(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], str]:
+        shown = [describe(a) for a in args if not isinstance(a, sb.Network)]
+        self.last_input = f"args={shown!r:.250} kwargs={describe(kwargs):.150}"
+
         def call() -> str:
             return check_result(func(*args, **kwargs))
 
@@ -640,10 +654,16 @@ class Fuzzer:
             node = self.name("finding")
             argv.append(f"{node}={self.state(node)}" if rng.random() < 0.8 else str(node))
         if rng.random() < 0.3:
+            value = bad_values(rng)
+            if isinstance(value, int) and value > 1000:
+                # Sizes the caps allow are drawn small: 150,000 samples is a legitimate
+                # request that takes tens of seconds, not a hang.
+                value = rng.choice([value % 1000, 10**12, -value])
             argv += [
                 rng.choice(["--samples", "--top", "--profile", "--seed", "--network"]),
-                str(bad_values(rng))[:50],
+                str(value)[:50],
             ]
+        self.last_input = repr(argv)[:300]
 
         def call() -> str:
             out, err = io.StringIO(), io.StringIO()
@@ -688,6 +708,17 @@ class Fuzzer:
             "peak_memory_mb": round(peak, 1),
             "failures": self.failures,
         }
+
+
+def describe(value: Any) -> str:
+    """A short description of an input for the report (pandas' repr can itself fail)."""
+    if isinstance(value, pd.DataFrame):
+        cells = value.head(2).to_numpy().tolist()
+        return f"DataFrame(columns={list(value.columns)!r:.120}, rows={len(value)}, head={cells!r:.120})"
+    try:
+        return repr(value)[:300]
+    except Exception as exc:
+        return f"<{type(value).__name__}: repr failed with {type(exc).__name__}>"
 
 
 def check_result(result: Any) -> str:

@@ -290,7 +290,7 @@ def test_load_cases_path_type(path: Any) -> None:
 
 
 BAD_FRAMES: list[tuple[str, Any, str]] = [
-    ("not a frame", [GOOD], r"DataFrame"),
+    ("not a frame", [GOOD], r"The 'cases' parameter of Network\.posterior_batch must be a pandas"),
     ("unknown column", pd.DataFrame({"fat": ["present"]}), r"Unknown finding 'fat'"),
     ("latent column", pd.DataFrame({"amplification_12q": ["amplified"]}), r"latent node"),
     (
@@ -299,13 +299,24 @@ BAD_FRAMES: list[tuple[str, Any, str]] = [
         r"Unknown state \['present'\]",
     ),
     ("dict in a cell", pd.DataFrame({"fat_in_lesion": [{"a": 1}]}), r"Unknown state \{'a': 1\}"),
-    ("number in a cell", pd.DataFrame({"fat_in_lesion": [1.5]}), r"Unknown state 1\.5"),
+    (
+        "number in a cell",
+        pd.DataFrame({"fat_in_lesion": [1.5]}),
+        r"Unknown state (np\.float64\()?1\.5",
+    ),
     (
         "duplicate columns",
         pd.DataFrame([["present", "absent"]], columns=["fat_in_lesion", "fat_in_lesion"]),
-        r"column 'fat_in_lesion' appears twice",
+        r"The 'cases' parameter of Network\.posterior_batch: column 'fat_in_lesion' appears twice",
     ),
     ("number as a column", pd.DataFrame({5: ["present"]}), r"Unknown finding 5"),
+    (
+        "list as a column",
+        pd.DataFrame(
+            [["present"]], columns=pd.Index([["fat_in_lesion"]], dtype=object, tupleize_cols=False)
+        ),
+        r"Unknown finding \['fat_in_lesion'\]",
+    ),
 ]
 
 
