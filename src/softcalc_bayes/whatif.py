@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._engine import ZeroProbabilityError
 from ._params import NETWORK, check_name, validate_params
-from .engine import ZeroProbabilityError
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
