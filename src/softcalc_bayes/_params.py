@@ -39,7 +39,6 @@ __all__ = [
     "check_name",
     "check_param",
     "check_query",
-    "frame_contract",
     "validate_params",
 ]
 
@@ -284,68 +283,3 @@ def check_query(func: str, net: Any, target: Any = None, **states: Any) -> None:
     for param, value in states.items():
         if value is not None:
             check_name(func, param, value, states_of, "state")
-
-
-def _unhashable_cell(frame: Any) -> tuple[Any, Any, Any] | None:
-    """The first cell of ``frame`` holding an unhashable value (a list, a dict), if any."""
-    for column in frame.columns:
-        values = frame[column]
-        if getattr(values, "ndim", 1) != 1:
-            continue
-        for row, value in zip(frame.index, values, strict=True):
-            try:
-                hash(value)
-            except TypeError:
-                return row, column, value
-    return None
-
-
-def frame_contract(method: Callable[P, R]) -> Callable[P, R]:
-    """Check the DataFrame a batch method receives (its first argument after ``self``).
-
-    It must be a DataFrame with distinct column names. A cell holding a list or a dict
-    (which pandas cannot look up) gives an :class:`EvidenceError` naming its row and
-    column; the search for it runs only when the method fails, so a valid batch costs
-    nothing extra.
-    """
-    import pandas as pd
-
-    name = method.__qualname__
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        frame = args[1] if len(args) > 1 else kwargs.get("cases")
-        if not isinstance(frame, pd.DataFrame):
-            raise EvidenceError(
-                f"The 'cases' parameter of {name} must be a pandas DataFrame (one row per "
-                f"case, one column per finding). Got {type(frame).__name__} instead."
-            )
-        for column in frame.columns:
-            try:
-                hash(column)
-            except TypeError:  # a list or dict as a column name
-                findings = getattr(args[0], "findings", ())
-                raise EvidenceError(
-                    f"The 'cases' parameter of {name}: "
-                    + unknown_message("finding", column, findings)
-                ) from None
-        repeated = frame.columns[frame.columns.duplicated()]
-        if len(repeated):
-            raise EvidenceError(
-                f"The 'cases' parameter of {name}: column {repeated[0]!r} appears twice"
-            )
-        try:
-            return method(*args, **kwargs)
-        except TypeError:
-            bad = _unhashable_cell(frame)
-            if bad is None:
-                raise
-            row, column, value = bad
-            nodes = getattr(args[0], "spec", None)
-            node = nodes.nodes.get(column) if nodes is not None else None
-            states = node.states if node is not None else ()
-            raise EvidenceError(
-                f"Row {row!r}, column {column!r}: " + unknown_message("state", value, states)
-            ) from None
-
-    return wrapper
