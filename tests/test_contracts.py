@@ -305,6 +305,12 @@ def test_load_cases_path_type(path: Any) -> None:
         sb.load_cases(path)
 
 
+def _with_columns(columns: list[Any]) -> pd.DataFrame:
+    frame = pd.DataFrame({i: [] for i in range(len(columns))}, dtype=object)
+    frame.columns = pd.Index(columns, dtype=object)
+    return frame
+
+
 BAD_FRAMES: list[tuple[str, Any, str]] = [
     ("not a frame", [GOOD], r"cases must be a pandas DataFrame, got list"),
     ("unknown column", pd.DataFrame({"fat": ["present"]}), r"Unknown finding 'fat'"),
@@ -330,6 +336,11 @@ BAD_FRAMES: list[tuple[str, Any, str]] = [
         r"cases has duplicate columns: fat_in_lesion",
     ),
     ("number as a column", pd.DataFrame({5: ["present"]}), r"Unknown finding 5"),
+    (
+        "list as a column name",
+        _with_columns([["a", "b"], "sex"]),
+        r"cases: column names must be finding names; Unknown finding \['a', 'b'\]",
+    ),
     (
         "list as a column",
         pd.DataFrame(

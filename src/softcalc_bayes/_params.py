@@ -36,6 +36,7 @@ __all__ = [
     "Constraint",
     "Interval",
     "Options",
+    "check_columns",
     "check_name",
     "check_param",
     "check_query",
@@ -283,3 +284,21 @@ def check_query(func: str, net: Any, target: Any = None, **states: Any) -> None:
     for param, value in states.items():
         if value is not None:
             check_name(func, param, value, states_of, "state")
+
+
+def check_columns(frame: Any, findings: Sequence[str]) -> None:
+    """Refuse a DataFrame whose column names cannot be looked up (a list, a dict).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_columns(pd.DataFrame({"sex": ["male"]}), ["sex"])
+    """
+    for column in getattr(frame, "columns", ()):
+        try:
+            hash(column)
+        except TypeError:
+            raise EvidenceError(
+                "cases: column names must be finding names; "
+                + unknown_message("finding", column, findings)
+            ) from None

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ._engine import Engine, ZeroProbabilityError
 from ._evidence import _likelihoods, encode_frame, encode_hard, encode_soft
-from ._params import Interval, validate_params
+from ._params import Interval, check_columns, validate_params
 from ._validation import unknown_message
 from .exceptions import EvidenceError
 from .spec import NetworkSpec, NodeSpec, load_spec, select_profile
@@ -550,6 +550,7 @@ class Network:
         ((2, 39), True)
         """
         target = self._check_target(target)
+        check_columns(cases, self.findings)
         codes = encode_frame(self.spec, cases, target, self.findings, self.engine.index)
         lam = self._batch_soft(cases, soft, target)
         try:
