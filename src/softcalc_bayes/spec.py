@@ -141,6 +141,14 @@ class NodeSpec:
     description: str = ""
     file: str = ""
 
+    def __post_init__(self) -> None:
+        _read_only(self.cpt)
+        _read_only(self.is_default)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # unpickled (the spec cache)
+        self.__dict__.update(state)
+        self.__post_init__()
+
 
 @dataclass(frozen=True)
 class Constraint:
@@ -169,6 +177,13 @@ class Profile:
     description: str
     probs: np.ndarray
     provenance: tuple[Provenance, ...]
+
+    def __post_init__(self) -> None:
+        _read_only(self.probs)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # unpickled (the spec cache)
+        self.__dict__.update(state)
+        self.__post_init__()
 
 
 @dataclass(frozen=True)
