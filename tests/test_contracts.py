@@ -299,6 +299,13 @@ def test_load_cases_reports_the_file(tmp_path: Path, text: bytes, pattern: str) 
     assert str(path) in str(info.value)
 
 
+@pytest.mark.parametrize("path", ["x" * 5000, "a\x00b"])
+@pytest.mark.parametrize("load", [sb.load_cases, sb.load_spec, sb.load_network])
+def test_unusable_paths(load: Callable[[Any], Any], path: str) -> None:
+    with pytest.raises(sb.NetworkSpecError, match=r"cannot be looked up|not found|no case files"):
+        load(path)
+
+
 @pytest.mark.parametrize("path", [5, ["cases.yaml"], {"a": 1}])
 def test_load_cases_path_type(path: Any) -> None:
     with pytest.raises(InvalidParameterError, match=r"The 'path' parameter of load_cases"):

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from ._validation import shown
 from .exceptions import NetworkSpecError
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_NUMBER_CHARS",
     "MAX_SCALAR_CHARS",
+    "path_kind",
     "read_data_file",
 ]
 
@@ -59,6 +61,26 @@ def _inside(path: Path, root: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def path_kind(path: Path) -> str:
+    """``"folder"``, ``"file"`` (anything else that exists) or ``"missing"``.
+
+    A path the system cannot even look up (too long, a NUL byte) is a
+    :class:`NetworkSpecError`, not an ``OSError``.
+
+    Examples
+    --------
+    >>> path_kind(Path("/"))
+    'folder'
+    """
+    try:
+        if path.is_dir():
+            return "folder"
+        return "file" if path.exists() or path.is_symlink() else "missing"
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise NetworkSpecError(f"{shown(str(path))}: cannot be looked up ({reason})") from None
 
 
 def _is_link(path: Path) -> bool:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._params import NONE, Check, validate_params
 from ._rows import described
-from ._safe_yaml import read_data_file
+from ._safe_yaml import path_kind, read_data_file
 from .exceptions import NetworkSpecError
 from .spec import default_network_path
 
@@ -113,9 +113,9 @@ def load_cases(path: str | Path | None = None) -> tuple[Case, ...]:
     True
     """
     where = default_cases_path() if path is None else Path(path)
-    folder = where.is_dir()
+    folder = path_kind(where) == "folder"
     files = sorted(where.glob("*.yaml")) if folder else [where]
-    if not files or not (files[0].exists() or files[0].is_symlink()):
+    if not files or path_kind(files[0]) == "missing":
         raise NetworkSpecError(f"{where}: no case files found")
     root = where.resolve() if folder else None
     cases = [case for f in files for case in _read(f, root)]

@@ -29,7 +29,7 @@ from ._rows import (
     resolve_prior,
     resolve_table,
 )
-from ._safe_yaml import read_data_file
+from ._safe_yaml import path_kind, read_data_file
 from ._validation import unknown_message
 from .exceptions import NetworkSpecError
 
@@ -296,7 +296,7 @@ class _Reader:
         self.folder = folder
         try:
             self.root = folder.resolve(strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):
             raise NetworkSpecError(
                 f"{folder / 'network.yaml'}: file not found (no network folder at {folder})"
             ) from None
@@ -669,7 +669,7 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
     if path is not None and not isinstance(path, str | Path):
         raise NetworkSpecError(f"path must be a folder (str or Path), got {described(path)}")
     folder = Path(path) if path is not None else default_network_path()
-    if folder.is_file():
+    if path_kind(folder) == "file":
         folder = folder.parent
     reader = _Reader(folder)
     meta_path = folder / "network.yaml"
