@@ -270,7 +270,7 @@ def _mapping(data: Any, where: str) -> dict[str, Any]:
 
 
 def _text(value: Any, where: str, field_name: str, *, optional: bool = False) -> str:
-    """A text field (numbers are accepted for ``version``-like fields via ``str``)."""
+    """A text field; with ``optional``, None reads as the empty string."""
     if value is None and optional:
         return ""
     if not isinstance(value, str):
