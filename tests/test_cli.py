@@ -312,3 +312,35 @@ def test_every_command_offers_json() -> None:
     assert isinstance(subparsers.choices, dict)
     for name, sub in subparsers.choices.items():
         assert any("--json" in a.option_strings for a in sub._actions), name
+
+
+def test_soft_evidence_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from softcalc_bayes import load_network
+
+    code, out, _ = run(
+        capsys, "diagnose", "fat_in_lesion=present", "mdm2_cdk4_ihc~positive=3", "--json"
+    )
+    assert code == 0
+    rows = strict_json(out)
+    expected = load_network().posterior(
+        {"fat_in_lesion": "present"}, soft={"mdm2_cdk4_ihc": {"positive": 3.0, "negative": 1.0}}
+    )
+    assert rows[0]["diagnosis"] == expected.index[0]
+    assert rows[0]["probability"] == pytest.approx(float(expected.iloc[0]), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("mdm2_cdk4_ihc~positiv=3", "Did you mean 'positive'"),
+        ("mdm2_cdk4_ihc~positive=x", "the ratio must be a number"),
+        ("mdm2_cdk4_ihc~positive", "finding~state=ratio"),
+        ("mdm2_cdk4_ihc~positive=-1", "finite and >= 0"),
+    ],
+)
+def test_bad_soft_evidence_exits_2(
+    capsys: pytest.CaptureFixture[str], token: str, message: str
+) -> None:
+    code, _, err = run(capsys, "diagnose", token)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1

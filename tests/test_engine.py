@@ -184,8 +184,9 @@ def test_derivatives_match_finite_recomputation(
     for t in range(g.shape[0]):
         key = t if clamp is not None else None
         expected = (evidence_mass(changed, key) - evidence_mass(nodes, key)) / 0.5 / pe
-        assert g[t, u, j] == pytest.approx(expected, abs=1e-9)
-        assert rows[t] == pytest.approx(evidence_mass(nodes, key) / pe, abs=1e-12)
+        # relative: a derivative divided by a small P(e) can be large
+        assert g[t, u, j] == pytest.approx(expected, rel=1e-7, abs=1e-9)
+        assert rows[t] == pytest.approx(evidence_mass(nodes, key) / pe, rel=1e-9, abs=1e-12)
 
 
 @given(nodes=shaped_networks(), data=st.data())

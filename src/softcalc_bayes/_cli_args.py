@@ -90,10 +90,46 @@ def output_file(text: str) -> Path:
     return path
 
 
+def parse_soft(tokens: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Soft findings ``finding~state=ratio``: likelihood ``ratio`` for ``state`` (others 1).
+
+    ``mdm2_cdk4_ihc~positive=3`` reads an equivocal stain as three times likelier under
+    a positive than a negative result. Several states of one finding may be given.
+    """
+    soft: dict[str, dict[str, float]] = {}
+    for token in tokens:
+        if "~" not in token:
+            continue
+        name, _, rest = token.partition("~")
+        state, sep, ratio = rest.partition("=")
+        if not name or not state or not sep or not ratio:
+            raise UsageError(f"Soft evidence must be written finding~state=ratio, got {token!r}")
+        try:
+            value = float(ratio)
+        except ValueError:
+            raise UsageError(f"{token!r}: the ratio must be a number, got {ratio!r}") from None
+        if state in soft.setdefault(name, {}):
+            raise UsageError(f"Soft evidence on {name}~{state} is given twice")
+        soft[name][state] = value
+    return soft
+
+
+def complete_soft(net: Network, soft: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Give every state not named a likelihood of 1 (unknown nodes are left to the library)."""
+    out: dict[str, dict[str, float]] = {}
+    for name, given in soft.items():
+        states = net.states(name) if name in net.nodes else tuple(given)
+        out[name] = {s: given.get(s, 1.0) for s in states} | given
+    return out
+
+
 def parse_evidence(tokens: Sequence[str]) -> dict[str, str]:
-    """``["finding=state", ...]`` as a dict; :class:`UsageError` on a malformed token."""
+    """``["finding=state", ...]`` as a dict (soft ``finding~state=ratio`` tokens are
+    skipped: see :func:`parse_soft`); :class:`UsageError` on a malformed token."""
     evidence: dict[str, str] = {}
     for token in tokens:
+        if "~" in token:
+            continue
         name, sep, value = token.partition("=")
         if not sep or not name or not value:
             raise UsageError(f"Evidence must be written finding=state, got {token!r}")
@@ -182,7 +218,11 @@ def evidence_argument(parser: argparse.ArgumentParser) -> None:
         "evidence",
         nargs="*",
         metavar="FINDING=STATE",
-        help="observed findings, e.g. fat_in_lesion=present (softcalc nodes lists them)",
+        help=(
+            "observed findings, e.g. fat_in_lesion=present (softcalc nodes lists them); "
+            "soft findings as FINDING~STATE=RATIO, e.g. mdm2_cdk4_ihc~positive=3 "
+            "(likelihood 3 for that state, 1 for the others)"
+        ),
     )
 
 

@@ -15,12 +15,14 @@ from ._cli_args import (
     PLOT_SUFFIXES,
     UsageError,
     add_command,
+    complete_soft,
     evidence_argument,
     json_option,
     network_from,
     network_options,
     output_file,
     parse_evidence,
+    parse_soft,
     positive_int,
     seed_int,
     top_option,
@@ -45,10 +47,15 @@ __all__ = [
 ]
 
 
-def differential(net: Network, evidence: dict[str, str], top: int) -> pd.DataFrame:
+def differential(
+    net: Network,
+    evidence: dict[str, str],
+    top: int,
+    soft: dict[str, dict[str, float]] | None = None,
+) -> pd.DataFrame:
     import pandas as pd
 
-    post = net.posterior(evidence).head(top)
+    post = net.posterior(evidence, soft=soft or None).head(top)
     return pd.DataFrame(
         {
             "diagnosis": post.index,
@@ -60,7 +67,8 @@ def differential(net: Network, evidence: dict[str, str], top: int) -> pd.DataFra
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     net = network_from(args)
-    table = differential(net, parse_evidence(args.evidence), args.top)
+    soft = complete_soft(net, parse_soft(args.evidence))
+    table = differential(net, parse_evidence(args.evidence), args.top, soft)
     if args.json:
         emit_json(records(table))
     else:
