@@ -9,7 +9,7 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_DEV  := $(VENV)/.installed-dev
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest docs docs-serve bench clean
+.PHONY: demo test lint typecheck pytest docs docs-serve bench clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ bench: $(STAMP_BENCH)
 	@for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; $(BIN)/python "$$script" || exit 1; \
 	done
+
+# Fuzz the loader, the API and the CLI for FUZZ_SECONDS (default 15 min); see docs/robustness.md.
+FUZZ_SECONDS ?= 900
+fuzz: $(STAMP_DEV)
+	$(BIN)/python fuzz/fuzz_softcalc.py --budget $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache

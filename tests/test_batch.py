@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from softcalc_bayes import EvidenceError, Network
+from softcalc_bayes import EvidenceError, InvalidParameterError, Network
 from test_network import tiny_net as tiny_net  # the fixture
 
 
@@ -109,5 +109,5 @@ def test_batch_zero_probability_names_rows(tiny_net: Network) -> None:
 def test_batch_rejects_non_frames_and_bad_chunks(net: Network) -> None:
     with pytest.raises(EvidenceError, match="DataFrame"):
         net.posterior_batch([{"sex": "male"}])  # type: ignore[arg-type]
-    with pytest.raises(EvidenceError, match="chunk_size"):
+    with pytest.raises(InvalidParameterError, match="chunk_size"):
         net.posterior_batch(pd.DataFrame({"sex": ["male"]}), chunk_size=0)

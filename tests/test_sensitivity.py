@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from _random_nets import RandomNode, random_networks
-from softcalc_bayes import EvidenceError, Network
+from softcalc_bayes import EvidenceError, InvalidParameterError, Network
 from softcalc_bayes._engine import Engine, ZeroProbabilityError
 from softcalc_bayes.sensitivity import (
     _covaried_slopes,
@@ -33,10 +33,16 @@ EVIDENCE = {
 
 
 def _covary(row: np.ndarray, j: int, x: float) -> np.ndarray:
+    """Set entry j to x and scale the others proportionally to fill 1 - x.
+
+    The others' total is summed from the entries themselves, not taken as 1 - row[j]:
+    for rows like [1 - 2.9e-10, 2.9e-10] the subtraction loses most of the digits.
+    """
     row = row.copy()
     others = [i for i in range(len(row)) if i != j]
-    if row[j] < 1:
-        row[others] *= (1 - x) / (1 - row[j])
+    rest = float(row[others].sum())
+    if rest > 0:
+        row[others] *= (1 - x) / rest
     else:
         row[others] = (1 - x) / len(others)
     row[j] = x
@@ -230,11 +236,14 @@ def test_non_diagnosis_target(net: Network) -> None:
     [
         ({"state": "alt"}, r"Unknown state 'alt'\. Did you mean 'alt_wdlps'\?"),
         ({"target": "diagnosys"}, r"Unknown target 'diagnosys'"),
-        ({"threshold": 1.5}, r"threshold must be in \[0, 1\]"),
+        (
+            {"threshold": 1.5},
+            r"The 'threshold' parameter of sensitivity must be a float in the range \[0, 1\]",
+        ),
     ],
 )
 def test_sensitivity_errors(net: Network, kwargs: dict, pattern: str) -> None:
-    with pytest.raises(EvidenceError, match=pattern):
+    with pytest.raises((EvidenceError, InvalidParameterError), match=pattern):
         sensitivity(net, EVIDENCE, **kwargs)
 
 

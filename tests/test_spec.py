@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ def _duplicate_source(files: Files) -> None:
 
 def _ambiguous(files: Files) -> None:
     rows = files["nodes/latent.yaml"]["rows"]
-    rows.append({**rows[0], "probs": {"on": 0.5}})
+    rows.append({**copy.deepcopy(rows[0]), "probs": {"on": 0.5}})
 
 
 INVALID: list[tuple[str, Callable[[Files], None], str]] = [
@@ -106,7 +108,7 @@ INVALID: list[tuple[str, Callable[[Files], None], str]] = [
     (
         "unknown parent node",
         _set("nodes/test.yaml", ["parents"], ["latentt"]),
-        r"test\.yaml: node 'test': Unknown parent 'latentt'\. Did you mean 'latent'\?",
+        r"test\.yaml: node 'test', field 'parents': Unknown parent 'latentt'\. Did you mean 'latent'\?",
     ),
     ("cycle", _cycle, r"cycle"),
     (
@@ -145,12 +147,12 @@ INVALID: list[tuple[str, Callable[[Files], None], str]] = [
     (
         "profile without a diagnosis",
         _set("profiles.yaml", ["profiles", "flat", "rows", 0, "probs"], {"d1": 1, "d2": 2}),
-        r"profiles\.yaml: profile 'flat', rows: no weight for diagnoses: d3",
+        r"profiles\.yaml: profile 'flat', field 'rows': no weight for diagnoses: d3",
     ),
     (
         "strength not positive",
         _set("nodes/latent.yaml", ["rows", 0, "strength"], 0),
-        r"strength must be a positive number",
+        r"field 'strength' must be a finite number in \(0\.0, 1000000\.0\], got int 0",
     ),
 ]
 
@@ -229,7 +231,276 @@ def test_files_are_read_as_data_not_code(tmp_path: Path, tiny_files: Files) -> N
 
 
 def test_default_network_files_parse_with_safe_load() -> None:
+    """Every packaged file is plain YAML data, and the loader reads it exactly as safe_load."""
+    from softcalc_bayes._safe_yaml import read_data_file
+
     spec = load_spec()
-    for path in Path(str(spec.path)).rglob("*.yaml"):
+    paths = sorted(Path(str(spec.path)).rglob("*.yaml"))
+    assert len(paths) > 50
+    for path in paths:
         with path.open(encoding="utf-8") as handle:
-            yaml.safe_load(handle)
+            data = yaml.safe_load(handle)
+        assert isinstance(data, dict | list), path
+        assert read_data_file(path) == data, path
+
+
+# --------------------------------------------------------------------------- hardening
+# Every class of bad network file found by fuzzing (issue 12): a NetworkSpecError whose
+# message names the file and the field, never a TypeError, a hang or a silent load.
+NAN, INF = float("nan"), float("inf")
+
+TYPED: list[tuple[str, Callable[[Files], None], str]] = [
+    (
+        "list as a group",
+        _set("diagnosis.yaml", ["states", "d1", "group"], ["g1", "g2"]),
+        r"diagnosis\.yaml: state 'd1': 'group' must be a name, got list",
+    ),
+    (
+        "nested list of parents",
+        _set("nodes/latent.yaml", ["parents"], [["diagnosis"]]),
+        r"latent\.yaml: node 'latent': 'parents' must be a list of distinct names",
+    ),
+    (
+        "list as a source",
+        _set("nodes/latent.yaml", ["rows", 0, "source"], ["src_a"]),
+        r"latent\.yaml: node 'latent', row 0 .*field 'source' must be text, got list",
+    ),
+    (
+        "list as default_strength",
+        _set("network.yaml", ["default_strength"], [1]),
+        r"network\.yaml: 'default_strength': expected a mapping, got list",
+    ),
+    (
+        "default strength not a number",
+        _set("network.yaml", ["default_strength", "assumption"], "two"),
+        r"network\.yaml: 'default_strength' of 'assumption': must be a finite number .*got str 'two'",
+    ),
+    (
+        "constraint evidence as a string",
+        lambda f: f.__setitem__(
+            "constraints.yaml",
+            [
+                {
+                    "id": "c1",
+                    "kind": "posterior_order",
+                    "evidence": "colour",
+                    "greater": ["d1"],
+                    "lesser": ["d2"],
+                    "source": "src_a",
+                }
+            ],
+        ),
+        r"constraints\.yaml: constraint 'c1': 'evidence': expected a mapping, got str",
+    ),
+    (
+        "constraint bound not a number",
+        lambda f: f.__setitem__(
+            "constraints.yaml",
+            [
+                {
+                    "id": "c2",
+                    "kind": "likelihood_bound",
+                    "finding": "colour",
+                    "state": "red",
+                    "diagnoses": ["d1"],
+                    "max": "lots",
+                    "source": "src_a",
+                }
+            ],
+        ),
+        r"constraints\.yaml: constraint 'c2': field 'max': must be a finite number .*got str 'lots'",
+    ),
+    (
+        "NaN profile weight",
+        _set("profiles.yaml", ["profiles", "flat", "rows", 0, "probs", "d1"], NAN),
+        r"profiles\.yaml: profile 'flat', row 0, diagnosis 'd1': a relative weight must be a finite",
+    ),
+    (
+        "infinite profile weight",
+        _set("profiles.yaml", ["profiles", "flat", "rows", 0, "probs", "d2"], INF),
+        r"profiles\.yaml: profile 'flat', row 0, diagnosis 'd2': a relative weight must be a finite",
+    ),
+    (
+        "NaN strength",
+        _set("nodes/latent.yaml", ["rows", 0, "strength"], NAN),
+        r"latent\.yaml: node 'latent', row 0 .*field 'strength' must be a finite number",
+    ),
+    (
+        "infinite strength",
+        _set("nodes/latent.yaml", ["default", "strength"], INF),
+        r"latent\.yaml: node 'latent', default row.*field 'strength' must be a finite number",
+    ),
+    (
+        "NaN probability",
+        _set("nodes/latent.yaml", ["rows", 0, "probs"], {"on": NAN}),
+        r"latent\.yaml: node 'latent', row 0 .*probability is outside \[0, 1\]",
+    ),
+    (
+        "row sums to 1.0000005",
+        _set(
+            "nodes/colour.yaml",
+            ["default", "probs"],
+            {"red": 0.2, "green": 0.3, "blue": 0.5000005},
+        ),
+        r"colour\.yaml: node 'colour', default row: probabilities sum to 1\.0000005, more than 1 "
+        r"\(tolerance 1e-09\)",
+    ),
+    (
+        "empty when set",
+        _set("nodes/latent.yaml", ["rows", 0, "when"], {"diagnosis": []}),
+        r"latent\.yaml: node 'latent', row 0 .*field 'when': parent 'diagnosis' is given an "
+        r"empty list of states",
+    ),
+    (
+        "list as a state in when",
+        _set("nodes/latent.yaml", ["rows", 0, "when"], {"diagnosis": [["d1"]]}),
+        r"latent\.yaml: node 'latent', row 0 .*field 'when', parent 'diagnosis': Unknown state",
+    ),
+    (
+        "number as a node name",
+        _set("nodes/latent.yaml", ["node"], 5),
+        r"latent\.yaml: missing 'node' name \(text\), got int 5",
+    ),
+    (
+        "conflicting duplicate with a different url",
+        lambda f: f.__setitem__(
+            "sources/other.yaml",
+            {"src_a": {**f["sources/main.yaml"]["src_a"], "url": "https://example.org"}},
+        ),
+        r"other\.yaml: source 'src_a': id already defined differently in .*main\.yaml",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "edit", "pattern"), TYPED, ids=[c[0] for c in TYPED])
+def test_bad_types_and_numbers_are_rejected(
+    tmp_path: Path, tiny_files: Files, label: str, edit: Callable[[Files], None], pattern: str
+) -> None:
+    edit(tiny_files)
+    write_network(tmp_path, tiny_files)
+    with pytest.raises(NetworkSpecError, match=pattern) as info:
+        load_spec(tmp_path)
+    assert str(tmp_path) in str(info.value)  # the message names the file
+
+
+def test_identical_duplicate_sources_are_accepted(tmp_path: Path, tiny_files: Files) -> None:
+    tiny_files["sources/other.yaml"] = copy.deepcopy(tiny_files["sources/main.yaml"])
+    spec = load_spec(write_network(tmp_path, tiny_files))
+    assert list(spec.sources) == ["src_a"]
+
+
+BILLION_LAUGHS = (
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+)
+
+TEXTS: list[tuple[str, bytes, str]] = [
+    ("billion laughs", BILLION_LAUGHS.encode(), r"line 1: YAML anchors and aliases"),
+    ("deep nesting", b"a: " + b"[" * 500 + b"]" * 500, r"line 1: nested more than 32 levels"),
+    (
+        "very deep nesting",
+        b"a: " + b"[" * 100_000 + b"]" * 100_000,
+        r"(nested more than 32 levels|maximum nesting depth)",
+    ),
+    ("400-digit probability", b"a: 0." + b"1" * 400, r"a number written with 402 characters"),
+    ("4301-digit integer", b"a: " + b"9" * 4301, r"a number written with 4301 characters"),
+    ("binary bytes", b"node: \xff\xfe\x00binary", r"not UTF-8 text"),
+    ("20 MB string", b"a: " + b"x" * 20_000_000, r"more than the limit of 5242880 bytes"),
+    ("long string", b"a: " + b"x" * 100_000, r"a value of 100000 characters"),
+    ("duplicate key", b"node: test\nnode: other\n", r"line 2: key 'node' appears twice"),
+    ("python tag", b"a: !!python/object/apply:os.system ['true']", r"not valid YAML: the tag"),
+    ("two documents", b"a: 1\n---\nb: 2\n", r"holds one document"),
+    ("unclosed", b"node: [unclosed", r"not valid YAML"),
+]
+
+
+@pytest.mark.parametrize(("label", "text", "pattern"), TEXTS, ids=[c[0] for c in TEXTS])
+def test_hostile_yaml_is_rejected_quickly(
+    tmp_path: Path, tiny_files: Files, label: str, text: bytes, pattern: str
+) -> None:
+    write_network(tmp_path, tiny_files)
+    (tmp_path / "nodes" / "test.yaml").write_bytes(text)
+    with pytest.raises(NetworkSpecError, match=r"nodes/test\.yaml.*" + pattern):
+        load_spec(tmp_path)
+
+
+def _folder_named_yaml(folder: Path) -> None:
+    (folder / "nodes" / "extra.yaml").mkdir()
+
+
+def _fifo(folder: Path) -> None:
+    os.mkfifo(folder / "nodes" / "extra.yaml")
+
+
+def _link_out(folder: Path) -> None:
+    (folder / "nodes" / "extra.yaml").symlink_to("/etc/passwd")
+
+
+def _link_loop(folder: Path) -> None:
+    (folder / "nodes" / "extra.yaml").symlink_to(folder / "nodes" / "extra.yaml")
+
+
+def _dangling(folder: Path) -> None:
+    (folder / "nodes" / "extra.yaml").symlink_to(folder / "nowhere.yaml")
+
+
+def _sources_out(folder: Path) -> None:
+    outside = folder.parent / "elsewhere"
+    (folder / "sources").rename(outside)
+    (folder / "sources").symlink_to(outside)
+
+
+FILESYSTEM: list[tuple[str, Callable[[Path], None], str]] = [
+    ("folder named .yaml", _folder_named_yaml, r"nodes/extra\.yaml: is a folder, not a file"),
+    ("FIFO named .yaml", _fifo, r"nodes/extra\.yaml: not a regular file \(a FIFO"),
+    ("symlink out of the folder", _link_out, r"nodes/extra\.yaml: a symbolic link leading out"),
+    ("symlink loop", _link_loop, r"nodes/extra\.yaml: cannot be resolved \(a symbolic link loop"),
+    ("dangling symlink", _dangling, r"nodes/extra\.yaml: a symbolic link to a missing file"),
+    ("linked folder outside", _sources_out, r"sources: a symbolic link leading out"),
+]
+
+
+@pytest.mark.parametrize(("label", "make", "pattern"), FILESYSTEM, ids=[c[0] for c in FILESYSTEM])
+def test_only_regular_files_inside_the_folder_are_read(
+    tmp_path: Path, tiny_files: Files, label: str, make: Callable[[Path], None], pattern: str
+) -> None:
+    folder = write_network(tmp_path / "net", tiny_files)
+    make(folder)
+    with pytest.raises(NetworkSpecError, match=pattern):
+        load_spec(folder)
+
+
+def test_symlink_inside_the_folder_is_followed(tmp_path: Path, tiny_files: Files) -> None:
+    folder = write_network(tmp_path / "net", tiny_files)
+    (folder / "nodes" / "colour.yaml").rename(folder / "colour_table.yml")
+    (folder / "nodes" / "colour.yaml").symlink_to(folder / "colour_table.yml")
+    assert "colour" in load_spec(folder).nodes
+
+
+def test_oversized_table_is_refused(tmp_path: Path, tiny_files: Files) -> None:
+    for i in range(4):
+        tiny_files[f"nodes/wide{i}.yaml"] = {
+            **copy.deepcopy(tiny_files["nodes/colour.yaml"]),
+            "node": f"wide{i}",
+            "states": [f"s{j}" for j in range(40)],
+            "remainder": "proportional",
+            "default": {
+                "probs": {f"s{j}": 1 / 40 for j in range(40)},
+                "basis": "assumption",
+                "reason": "r",
+            },
+            "rows": [],
+        }
+    tiny_files["nodes/test.yaml"]["parents"] = ["latent", "wide0", "wide1", "wide2", "wide3"]
+    tiny_files["nodes/test.yaml"]["rows"] = []
+    write_network(tmp_path, tiny_files)
+    with pytest.raises(
+        NetworkSpecError, match=r"test\.yaml: node 'test', field 'parents': 5120000"
+    ):
+        load_spec(tmp_path)

@@ -26,7 +26,13 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from .constraints import check_constraints
     from .coverage import CoverageReport, coverage
     from .evaluate import EvaluationReport, evaluate
-    from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
+    from .exceptions import (
+        EngineError,
+        EvidenceError,
+        InvalidParameterError,
+        NetworkSpecError,
+        SoftcalcError,
+    )
     from .explain import Explanation, explain
     from .interop import from_bif, from_pgmpy
     from .network import Network, load_network
@@ -44,6 +50,7 @@ __all__ = [
     "EvaluationReport",
     "EvidenceError",
     "Explanation",
+    "InvalidParameterError",
     "Network",
     "NetworkSpec",
     "NetworkSpecError",
@@ -87,6 +94,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "evaluate",
     "EngineError": "exceptions",
     "EvidenceError": "exceptions",
+    "InvalidParameterError": "exceptions",
     "NetworkSpecError": "exceptions",
     "SoftcalcError": "exceptions",
     "Explanation": "explain",

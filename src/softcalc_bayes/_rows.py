@@ -10,13 +10,15 @@ of the default row). Every entry carries provenance.
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ._validation import unknown_message
+from ._validation import shown, unknown_message
 from .exceptions import NetworkSpecError
 
 BASES = ("stated_number", "verbal_term", "clinical_inference", "assumption")
@@ -25,7 +27,49 @@ BASES = ("stated_number", "verbal_term", "clinical_inference", "assumption")
 IMPORTED = "imported"
 _NEEDS_REASON = ("clinical_inference", "assumption")
 _PROV_KEYS = ("source", "locator", "basis", "reason", "strength")
-_TOL = 1e-6
+SUM_TOLERANCE = 1e-9
+"""How far the probabilities of a row may sum above 1 (or away from 1 when all are
+listed); nothing is renormalised to hide a larger difference."""
+MAX_STRENGTH = 1e6
+"""Largest equivalent sample size (``strength``) a number may carry."""
+MAX_WEIGHT = 1e12
+"""Largest relative weight of a profile row (``scale: relative``)."""
+
+
+def described(value: object) -> str:
+    """Type and (shortened) value, for a message: ``list ['a', 'b']``.
+
+    Examples
+    --------
+    >>> described([1])
+    'list [1]'
+    """
+    return f"{type(value).__name__} {shown(value)}"
+
+
+def real_number(
+    value: object, low: float, high: float, *, low_open: bool = False
+) -> tuple[float, str]:
+    """``value`` as a finite float in ``[low, high]``, and what is wrong with it ('' if nothing).
+
+    Examples
+    --------
+    >>> real_number(float("nan"), 0.0, 1.0)
+    (nan, 'must be a finite number in [0.0, 1.0], got float nan')
+    >>> real_number(1, 0.0, 1.0)
+    (1.0, '')
+    """
+    bracket = "(" if low_open else "["
+    wanted = f"must be a finite number in {bracket}{low}, {high}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return math.nan, f"{wanted}, got {described(value)}"
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return math.nan, f"{wanted}, got a number too large to represent"
+    if not math.isfinite(number) or number < low or number > high or (low_open and number == low):
+        return math.nan, f"{wanted}, got {described(value)}"
+    return number, ""
 
 
 @dataclass(frozen=True)
@@ -58,30 +102,36 @@ class ProvenanceContext:
 
 def _provenance(keys: Mapping[str, Any], ctx: ProvenanceContext, where: str) -> Provenance:
     basis = keys.get("basis")
-    if basis not in BASES:
-        raise ctx.fail(where, unknown_message("basis", basis, BASES))
+    if not isinstance(basis, str) or basis not in BASES:
+        raise ctx.fail(where, "field 'basis': " + unknown_message("basis", basis, BASES))
+    for name in ("source", "locator", "reason"):
+        if keys.get(name) is not None and not isinstance(keys[name], str):
+            raise ctx.fail(where, f"field {name!r} must be text, got {described(keys[name])}")
     source = keys.get("source")
     if source is None and basis != "assumption":
         raise ctx.fail(
             where, f"basis {basis!r} needs a 'source' (only an assumption may have none)"
         )
     if source is not None and source not in ctx.sources:
-        raise ctx.fail(where, unknown_message("source id", source, ctx.sources))
+        raise ctx.fail(
+            where, "field 'source': " + unknown_message("source id", source, ctx.sources)
+        )
     locator = keys.get("locator")
-    if source is not None and not locator:
+    if source is not None and not (locator and locator.strip()):
         raise ctx.fail(where, f"source {source!r} needs a 'locator' (section, table or paraphrase)")
     reason = keys.get("reason")
-    if basis in _NEEDS_REASON and not (isinstance(reason, str) and reason.strip()):
+    if basis in _NEEDS_REASON and not (reason and reason.strip()):
         raise ctx.fail(where, f"basis {basis!r} needs a 'reason'")
-    strength = keys.get("strength", ctx.default_strength.get(str(basis), 2.0))
-    if isinstance(strength, bool) or not isinstance(strength, int | float) or strength <= 0:
-        raise ctx.fail(where, f"strength must be a positive number, got {strength!r}")
+    strength = keys.get("strength", ctx.default_strength.get(basis, 2.0))
+    strength_value, problem = real_number(strength, 0.0, MAX_STRENGTH, low_open=True)
+    if problem:
+        raise ctx.fail(where, f"field 'strength' {problem}")
     return Provenance(
-        source=None if source is None else str(source),
-        locator=None if locator is None else " ".join(str(locator).split()),
-        basis=str(basis),
-        reason=None if reason is None else " ".join(str(reason).split()),
-        strength=float(strength),
+        source=source,
+        locator=None if locator is None else " ".join(locator.split()),
+        basis=basis,
+        reason=None if reason is None else " ".join(reason.split()),
+        strength=strength_value,
     )
 
 
@@ -105,12 +155,17 @@ def _entry(
             raise ctx.fail(where, unknown_message("verbal term", value, ctx.scale))
         return ctx.scale[value], prov
     if prov.basis == "verbal_term":
-        raise ctx.fail(where, f"basis 'verbal_term' needs a verbal term as value, got {value!r}")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ctx.fail(where, f"probability must be a number or a verbal term, got {value!r}")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ctx.fail(where, f"probability {float(value)!r} is outside [0, 1]")
-    return float(value), prov
+        raise ctx.fail(
+            where, f"basis 'verbal_term' needs a verbal term as value, got {described(value)}"
+        )
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ctx.fail(
+            where, f"probability must be a number or a verbal term, got {described(value)}"
+        )
+    number, problem = real_number(value, 0.0, 1.0)
+    if problem:
+        raise ctx.fail(where, f"probability is outside [0, 1]: it {problem}")
+    return number, prov
 
 
 def _listed(
@@ -121,7 +176,10 @@ def _listed(
     where: str,
 ) -> dict[str, tuple[float, Provenance]]:
     if not isinstance(probs, dict) or not probs:
-        raise ctx.fail(where, "'probs' must be a non-empty mapping state -> probability")
+        raise ctx.fail(
+            where,
+            f"'probs' must be a non-empty mapping state -> probability, got {described(probs)}",
+        )
     out: dict[str, tuple[float, Provenance]] = {}
     for state, value in probs.items():
         if not isinstance(state, str) or state not in states:
@@ -150,8 +208,10 @@ def _complete(
         i = states.index(state)
         values[i], prov[i] = value, p
     total = float(sum(v for v, _ in listed.values()))
-    if total > 1.0 + _TOL:
-        raise ctx.fail(where, f"probabilities sum to {total:.6g}, more than 1")
+    if total > 1.0 + SUM_TOLERANCE:
+        raise ctx.fail(
+            where, f"probabilities sum to {total:.12g}, more than 1 (tolerance {SUM_TOLERANCE:g})"
+        )
     rest = max(0.0, 1.0 - total)
     unlisted = [i for i, s in enumerate(states) if s not in listed]
     if remainder != "proportional":
@@ -164,22 +224,26 @@ def _complete(
                 continue
             values[i], prov[i], from_default[i] = default[0][i], default[1][i], True
             total += float(default[0][i])
-        if total > 1.0 + _TOL:
+        if total > 1.0 + SUM_TOLERANCE:
             raise ctx.fail(
                 where,
-                f"probabilities sum to {total:.6g} with the default values of unlisted states, more than 1",
+                f"probabilities sum to {total:.12g} with the default values of unlisted states, more than 1 "
+                f"(tolerance {SUM_TOLERANCE:g})",
             )
         values[states.index(remainder)] = max(0.0, 1.0 - total)
         return values, prov, from_default
     if not unlisted:
-        if abs(total - 1.0) > _TOL:
-            raise ctx.fail(where, f"probabilities sum to {total:.6g}; they must sum to 1")
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise ctx.fail(
+                where,
+                f"probabilities sum to {total:.12g}; they must sum to 1 (tolerance {SUM_TOLERANCE:g})",
+            )
         return values, prov, from_default
     if default is None:
         raise ctx.fail(where, "with remainder 'proportional' the default row must list every state")
     shape = default[0][unlisted]
     if shape.sum() <= 0:
-        if rest > _TOL:
+        if rest > SUM_TOLERANCE:
             raise ctx.fail(
                 where,
                 "the complement has nowhere to go: the default row gives the unlisted states 0",
@@ -214,13 +278,19 @@ def _matches(
         raise ctx.fail(where, "'when' must map parent names to a state or a list of states")
     bound: dict[str, set[str]] = {}
     for parent, value in when.items():
-        if parent not in parents:
-            raise ctx.fail(where, unknown_message("parent", parent, parents))
+        if not isinstance(parent, str) or parent not in parents:
+            raise ctx.fail(where, "field 'when': " + unknown_message("parent", parent, parents))
         wanted = value if isinstance(value, list) else [value]
+        if not wanted:
+            raise ctx.fail(
+                where, f"field 'when': parent {parent!r} is given an empty list of states"
+            )
         for state in wanted:
-            if state not in parents[parent]:
+            if not isinstance(state, str) or state not in parents[parent]:
                 raise ctx.fail(
-                    where, f"parent {parent!r}: " + unknown_message("state", state, parents[parent])
+                    where,
+                    f"field 'when', parent {parent!r}: "
+                    + unknown_message("state", state, parents[parent]),
                 )
         bound[parent] = set(wanted)
     return bound
@@ -234,11 +304,15 @@ def resolve_table(
 ) -> tuple[np.ndarray, tuple[tuple[Provenance, ...], ...], np.ndarray]:
     """Build a node's table ``(n_configs, n_states)``, provenance and is-default mask."""
     remainder = data.get("remainder")
-    if remainder != "proportional" and remainder not in states:
-        raise ctx.fail("remainder", unknown_message("state", remainder, [*states, "proportional"]))
+    if not isinstance(remainder, str) or (remainder != "proportional" and remainder not in states):
+        raise ctx.fail(
+            "field 'remainder'", unknown_message("state", remainder, [*states, "proportional"])
+        )
     default_doc = data.get("default")
     if not isinstance(default_doc, dict):
-        raise ctx.fail("default", "missing 'default' row")
+        raise ctx.fail(
+            "field 'default'", f"missing 'default' row (a mapping), got {described(default_doc)}"
+        )
     listed = _listed(default_doc.get("probs"), states, _row_keys(default_doc), ctx, "default row")
     default_prov = _row_provenance(default_doc, listed, ctx, "default row")
     if remainder == "proportional" and len(listed) != len(states):
@@ -258,11 +332,11 @@ def resolve_table(
     resolved: list[tuple[np.ndarray, list[Provenance], list[bool]]] = []
     rows = data.get("rows") or []
     if not isinstance(rows, list):
-        raise ctx.fail("rows", "'rows' must be a list")
+        raise ctx.fail("field 'rows'", f"'rows' must be a list, got {described(rows)}")
     for r, row in enumerate(rows):
         if not isinstance(row, dict):
             raise ctx.fail(f"row {r}", "a row must be a mapping")
-        where = f"row {r} (when {row.get('when')})"
+        where = f"row {r} (when {shown(row.get('when'))})"
         bound = _matches(row.get("when"), parents, ctx, where)
         listed = _listed(row.get("probs"), states, _row_keys(row), ctx, where)
         row_prov = _row_provenance(row, listed, ctx, where)
@@ -297,11 +371,11 @@ def resolve_prior(
 ) -> tuple[np.ndarray, tuple[Provenance, ...]]:
     """Resolve a profile: rows of weights (``scale: relative``) or probabilities."""
     scale = entry.get("scale", "absolute")
-    if scale not in ("absolute", "relative"):
-        raise ctx.fail("scale", unknown_message("scale", scale, ["absolute", "relative"]))
+    if not isinstance(scale, str) or scale not in ("absolute", "relative"):
+        raise ctx.fail("field 'scale'", unknown_message("scale", scale, ["absolute", "relative"]))
     rows = entry.get("rows")
     if not isinstance(rows, list) or not rows:
-        raise ctx.fail("rows", "a profile needs a non-empty list of 'rows'")
+        raise ctx.fail("field 'rows'", "a profile needs a non-empty list of 'rows'")
     values = np.full(len(states), np.nan)
     prov: list[Provenance | None] = [None] * len(states)
     for r, row in enumerate(rows):
@@ -310,8 +384,10 @@ def resolve_prior(
             raise ctx.fail(where, "each row needs 'probs' mapping diagnosis -> weight")
         keys = _row_keys(row)
         for state, value in row["probs"].items():
-            if state not in states:
-                raise ctx.fail(where, unknown_message("diagnosis", state, states))
+            if not isinstance(state, str) or state not in states:
+                raise ctx.fail(
+                    where, "field 'probs': " + unknown_message("diagnosis", state, states)
+                )
             i = states.index(state)
             if prov[i] is not None:
                 raise ctx.fail(where, f"diagnosis {state!r} is given a weight twice")
@@ -319,21 +395,22 @@ def resolve_prior(
             if scale == "relative":
                 raw = value.get("value") if isinstance(value, dict) else value
                 own = {**keys, **(_row_keys(value) if isinstance(value, dict) else {})}
-                if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
-                    raise ctx.fail(
-                        here, f"a relative weight must be a positive number, got {raw!r}"
-                    )
-                values[i], prov[i] = float(raw), _provenance(own, ctx, here)
+                weight, problem = real_number(raw, 0.0, MAX_WEIGHT, low_open=True)
+                if problem:
+                    raise ctx.fail(here, f"a relative weight {problem}")
+                values[i], prov[i] = weight, _provenance(own, ctx, here)
             else:
                 values[i], prov[i] = _entry(value, keys, ctx, here)
     missing = [s for s, p in zip(states, prov, strict=True) if p is None]
     if missing:
-        raise ctx.fail("rows", f"no weight for diagnoses: {', '.join(missing)}")
+        raise ctx.fail("field 'rows'", f"no weight for diagnoses: {', '.join(missing)}")
     total = float(values.sum())
     if scale == "relative":
         values = values / total
-    elif abs(total - 1.0) > _TOL:
+    elif abs(total - 1.0) > SUM_TOLERANCE:
         raise ctx.fail(
-            "rows", f"probabilities sum to {total:.6g}; they must sum to 1 (or use scale: relative)"
+            "field 'rows'",
+            f"probabilities sum to {total:.12g}; they must sum to 1 within {SUM_TOLERANCE:g} "
+            "(or use scale: relative)",
         )
     return values, tuple(p for p in prov if p is not None)

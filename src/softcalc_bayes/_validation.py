@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterable
 
 _MAX_LISTED = 60
+_MAX_NAME = 80  # longer names are cut in messages and get no close match (difflib is quadratic)
 
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
@@ -21,7 +22,9 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
     >>> closest("fat", ["fat_in_lesion", "sex"])
     'fat_in_lesion'
     """
-    options = list(choices)
+    options = [o for o in choices if isinstance(o, str)]
+    if len(name) > _MAX_NAME:
+        return None
     hits = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
     if hits:
         return hits[0]
@@ -32,6 +35,18 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
     return contains[0] if contains else None
 
 
+def shown(value: object) -> str:
+    """``repr(value)``, cut to a readable length for an error message.
+
+    Examples
+    --------
+    >>> shown("x" * 200)[-5:], len(shown("x" * 200))
+    ('xx...', 80)
+    """
+    text = repr(value)
+    return text if len(text) <= _MAX_NAME else text[: _MAX_NAME - 3] + "..."
+
+
 def unknown_message(what: str, name: object, choices: Iterable[str]) -> str:
     """Format the one message shape for an unknown name.
 
@@ -40,11 +55,14 @@ def unknown_message(what: str, name: object, choices: Iterable[str]) -> str:
     >>> unknown_message("finding", "fat", ["fat_in_lesion", "sex"])
     "Unknown finding 'fat'. Did you mean 'fat_in_lesion'? Valid findings: fat_in_lesion, sex"
     """
-    options = list(choices)
-    hint = closest(str(name), options)
+    options = [str(o) for o in choices]
+    hint = closest(str(name), options) if isinstance(name, str) else None
     listed = ", ".join(options[:_MAX_LISTED]) + (" ..." if len(options) > _MAX_LISTED else "")
-    plural = what + ("es" if what.endswith(("s", "sh", "ch")) else "s")
-    msg = f"Unknown {what} {name!r}."
+    if what.endswith("is"):  # diagnosis -> diagnoses
+        plural = what[:-2] + "es"
+    else:
+        plural = what + ("es" if what.endswith(("s", "sh", "ch")) else "s")
+    msg = f"Unknown {what} {shown(name)}."
     if hint is not None:
         msg += f" Did you mean {hint!r}?"
     return f"{msg} Valid {plural}: {listed}"

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from ._params import NONE, Check, validate_params
+from ._rows import described
+from ._safe_yaml import path_kind, read_data_file
 from .exceptions import NetworkSpecError
 from .spec import default_network_path
 
@@ -50,25 +52,36 @@ def holdout_cases_path() -> Path:
     return default_network_path().parent / "holdout"
 
 
-def _read(path: Path) -> list[Case]:
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or []
+def _read(path: Path, root: Path | None = None) -> list[Case]:
+    data = read_data_file(path, root)
+    data = [] if data is None else data
     if not isinstance(data, list):
-        raise NetworkSpecError(f"{path}: expected a list of cases")
+        raise NetworkSpecError(f"{path}: expected a list of cases, got {described(data)}")
     out = []
     for i, entry in enumerate(data):
         if not isinstance(entry, dict):
-            raise NetworkSpecError(f"{path}: case {i}: expected a mapping")
+            raise NetworkSpecError(f"{path}: case {i}: expected a mapping, got {described(entry)}")
         for key in ("id", "diagnosis", "citation"):
-            if not entry.get(key):
-                raise NetworkSpecError(f"{path}: case {entry.get('id', i)!r}: missing {key!r}")
+            value = entry.get(key)
+            if not value or not isinstance(value, str | int) or isinstance(value, bool):
+                raise NetworkSpecError(
+                    f"{path}: case {i}: field {key!r} is missing or not text, got {described(value)}"
+                )
+        where = f"{path}: case {str(entry['id'])!r}"
+        for key in ("confirmation", "notes"):
+            if not isinstance(entry.get(key, ""), str | type(None)):
+                raise NetworkSpecError(
+                    f"{where}: field {key!r} must be text, got {described(entry[key])}"
+                )
         findings: Any = entry.get("findings") or {}
         if not isinstance(findings, dict):
-            raise NetworkSpecError(f"{path}: case {entry['id']!r}: 'findings' must be a mapping")
+            raise NetworkSpecError(
+                f"{where}: 'findings' must be a mapping, got {described(findings)}"
+            )
         for name, value in findings.items():
-            if not isinstance(value, str):
+            if not isinstance(name, str) or not isinstance(value, str):
                 raise NetworkSpecError(
-                    f"{path}: case {entry['id']!r}: finding {name!r} has non-text value {value!r} "
+                    f"{where}: finding {name!r} has non-text name or value {described(value)} "
                     "(quote 'yes' and 'no')"
                 )
         out.append(
@@ -76,17 +89,22 @@ def _read(path: Path) -> list[Case]:
                 id=str(entry["id"]),
                 diagnosis=str(entry["diagnosis"]),
                 citation=str(entry["citation"]),
-                confirmation=str(entry.get("confirmation", "")),
+                confirmation=str(entry.get("confirmation") or ""),
                 findings=dict(findings),
-                notes=str(entry.get("notes", "")),
+                notes=str(entry.get("notes") or ""),
                 file=str(path),
             )
         )
     return out
 
 
+@validate_params({"path": [Check(lambda p: isinstance(p, str | Path), "a str or Path"), NONE]})
 def load_cases(path: str | Path | None = None) -> tuple[Case, ...]:
     """Load cases from a YAML file or every ``*.yaml`` in a folder (None: the library).
+
+    Files are read with the limits of network files (regular files only, 5 MB, no
+    YAML anchors); a malformed file raises
+    :class:`~softcalc_bayes.exceptions.NetworkSpecError` naming it.
 
     Examples
     --------
@@ -95,10 +113,12 @@ def load_cases(path: str | Path | None = None) -> tuple[Case, ...]:
     True
     """
     where = default_cases_path() if path is None else Path(path)
-    files = sorted(where.glob("*.yaml")) if where.is_dir() else [where]
-    if not files or not files[0].exists():
+    folder = path_kind(where) == "folder"
+    files = sorted(where.glob("*.yaml")) if folder else [where]
+    if not files or path_kind(files[0]) == "missing":
         raise NetworkSpecError(f"{where}: no case files found")
-    cases = [case for f in files for case in _read(f)]
+    root = where.resolve() if folder else None
+    cases = [case for f in files for case in _read(f, root)]
     seen: set[str] = set()
     for case in cases:
         if case.id in seen:

@@ -6,6 +6,7 @@ import itertools
 
 import pandas as pd
 
+from ._params import NETWORK, validate_params
 from .network import Network
 from .spec import Constraint
 
@@ -51,6 +52,7 @@ def _check(net: Network, c: Constraint) -> tuple[bool, str]:
     return g > s, f"min P(greater)={g:.4g}, max P(lesser)={s:.4g}"
 
 
+@validate_params({"net": [NETWORK]})
 def check_constraints(net: Network) -> pd.DataFrame:
     """One row per constraint: id, kind, holds, detail, statement and source.
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._params import NETWORK, validate_params
 from ._rows import IMPORTED
 from .network import Network
 from .spec import BASES
@@ -95,6 +96,7 @@ class CoverageReport:
         return "\n".join(lines)
 
 
+@validate_params({"net": [NETWORK]})
 def coverage(net: Network) -> CoverageReport:
     """Count documented and assumed parameters of ``net``.
 

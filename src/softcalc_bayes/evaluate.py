@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._params import NETWORK, Check, Interval, validate_params
 from ._progress import progress_bar
 from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .cases import Case, cases_frame
-from .exceptions import EvidenceError
+from .exceptions import EvidenceError, InvalidParameterError
 from .network import Network
+
+MAX_CASES = 1_000_000
+"""Most cases one :func:`evaluate` call scores."""
 
 __all__ = ["EvaluationReport", "evaluate"]
 
@@ -82,6 +87,19 @@ class EvaluationReport:
         return "\n".join(lines)
 
 
+@validate_params(
+    {
+        "net": [NETWORK],
+        "cases": [
+            Check(
+                lambda c: not isinstance(c, str | bytes | dict) and hasattr(c, "__iter__"),
+                "an iterable of Case (from load_cases)",
+            )
+        ],
+        "bins": [Interval(int, 1, 1000)],
+        "eps": [Interval(float, 0.0, 0.5, closed="right")],
+    }
+)
 def evaluate(
     net: Network,
     cases: Iterable[Case],
@@ -98,9 +116,9 @@ def evaluate(
     cases : iterable of Case
         For example :func:`softcalc_bayes.cases.load_cases`.
     bins : int
-        Number of equal-width probability bins of the calibration table.
+        Number of equal-width probability bins of the calibration table, in [1, 1000].
     eps : float
-        Probabilities are clipped to ``[eps, 1]`` in the log loss.
+        Probabilities are clipped to ``[eps, 1]`` in the log loss; ``eps`` in (0, 0.5].
     progress : bool, optional
         Show a progress bar (needs tqdm). None: only in a notebook or when stderr
         is a terminal.
@@ -117,9 +135,20 @@ def evaluate(
     >>> int(report.metrics["n_cases"])
     2
     """
-    cases = list(cases)
+    cases = list(itertools.islice(cases, MAX_CASES + 1))
     if not cases:
         raise EvidenceError("No cases to evaluate")
+    if len(cases) > MAX_CASES:
+        raise InvalidParameterError(
+            f"The 'cases' parameter of evaluate holds more than {MAX_CASES} cases; "
+            "score them in parts"
+        )
+    for i, case in enumerate(cases):
+        if not isinstance(case, Case) or not isinstance(case.findings, Mapping):
+            raise InvalidParameterError(
+                "The 'cases' parameter of evaluate must be an iterable of Case (from "
+                f"load_cases). Got item {i} of type {type(case).__name__} instead."
+            )
     states = net.states(net.target)
     for case in cases:
         if case.diagnosis not in states:

@@ -6,7 +6,14 @@ catch ``ValueError`` without importing this module.
 
 from __future__ import annotations
 
-__all__ = ["EngineError", "EvidenceError", "ExportError", "NetworkSpecError", "SoftcalcError"]
+__all__ = [
+    "EngineError",
+    "EvidenceError",
+    "ExportError",
+    "InvalidParameterError",
+    "NetworkSpecError",
+    "SoftcalcError",
+]
 
 
 class SoftcalcError(Exception):
@@ -19,6 +26,14 @@ class NetworkSpecError(SoftcalcError, ValueError):
 
 class EvidenceError(SoftcalcError, ValueError):
     """Evidence (or a query argument) is invalid or has probability zero."""
+
+
+class InvalidParameterError(SoftcalcError, ValueError):
+    """An option of a public function has the wrong type or is out of range.
+
+    The message names the parameter and the function, states what is allowed
+    (with the cap, for sizes that would exhaust memory) and shows what was given.
+    """
 
 
 class EngineError(SoftcalcError, RuntimeError):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._engine import Engine, ZeroProbabilityError
 from ._evidence import _likelihoods, encode_frame, encode_hard, encode_soft
+from ._params import Interval, check_columns, validate_params
 from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
@@ -186,7 +187,11 @@ class Network:
         ``source``, ``locator``, ``basis``, ``reason``, ``strength``, ``is_default``.
         Rows follow the nodes' tables in order (parent configurations in C order).
         """
-        return self._parameters.copy()
+        table = self._parameters.copy()
+        table["parents"] = pd.Series(  # a deep copy: the dicts too
+            [dict(p) for p in table["parents"]], index=table.index, dtype=object
+        )
+        return table
 
     @cached_property
     def _parameters(self) -> pd.DataFrame:
@@ -506,6 +511,7 @@ class Network:
         out.index.name, out.name = "group", "probability"
         return out
 
+    @validate_params({"chunk_size": [Interval(int, 1, 10**7)]})
     def posterior_batch(
         self,
         cases: pd.DataFrame,
@@ -558,8 +564,7 @@ class Network:
             lazy: pd.DataFrame = posterior_batch_dask(self, cases, target=target, soft=soft)
             return lazy
         target = self._check_target(target)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise EvidenceError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        check_columns(cases, self.findings)
         codes = encode_frame(self.spec, cases, target, self.findings, self.engine.index)
         lam = self._batch_soft(cases, soft, target)
         try:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import ZeroProbabilityError
+from ._params import NETWORK, NONE, Interval, check_query, validate_params
 from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
@@ -83,6 +84,7 @@ def _covaried_slopes(grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return np.asarray(slope)
 
 
+@validate_params({"net": [NETWORK]})
 def sensitivity_coefficients(
     net: Network, evidence: Evidence, *, target: str | None = None
 ) -> SensitivityCoefficients:
@@ -96,9 +98,8 @@ def sensitivity_coefficients(
     >>> coef.a.shape == (len(net.parameters()), 39)
     True
     """
+    check_query("sensitivity_coefficients", net, target)
     target = net.target if target is None else target
-    if not isinstance(target, str) or target not in net.spec.nodes:
-        raise EvidenceError(unknown_message("target", target, net.spec.nodes))
     codes = net.encode(evidence, target=target)
     nodes = list(net.spec.nodes.values())
     states = net.spec.nodes[target].states
@@ -128,6 +129,7 @@ def _interval(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
+@validate_params({"net": [NETWORK], "threshold": [Interval(float, 0, 1), NONE]})
 def sensitivity(
     net: Network,
     evidence: Evidence,
@@ -194,6 +196,7 @@ def sensitivity(
     """
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
         raise EvidenceError(f"level must be a number strictly between 0 and 1, got {level!r}")
+    check_query("sensitivity", net, target, state=state)
     coef = sensitivity_coefficients(net, evidence, target=target)
     post = coef.b[0] + coef.a[0] * coef.x0[0]
     top = int(np.argmax(post))
@@ -274,6 +277,7 @@ def _plausible_range(net: Network, x0: np.ndarray, level: float) -> tuple[np.nda
     return np.minimum(low, x0), np.maximum(high, x0)
 
 
+@validate_params({"net": [NETWORK], "at_least": [Interval(float, 0, 1), NONE]})
 def tune(
     net: Network,
     evidence: Evidence,
@@ -323,6 +327,7 @@ def tune(
     >>> bool(t["feasible"].all()), len(t) < len(net.parameters())
     (True, True)
     """
+    check_query("tune", net, target, state=state, above=above)
     if (at_least is None) == (above is None):
         raise EvidenceError("give exactly one of at_least= or above=")
     coef = sensitivity_coefficients(net, evidence, target=target)

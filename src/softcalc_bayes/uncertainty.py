@@ -41,18 +41,31 @@ import numpy as np
 import pandas as pd
 
 from ._engine.sampling import _Plan, build_plan
+from ._params import NETWORK, SEED, Interval, Options, check_name, validate_params
 from ._progress import Bar, progress_bar
 from ._provenance_hash import stamp
-from ._validation import unknown_message
 from .exceptions import EngineError, EvidenceError
 from .interop import require_strengths
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
 
-__all__ = ["UncertaintyResult", "posterior_uncertainty", "row_concentrations", "sobol_indices"]
+__all__ = [
+    "MAX_BASE",
+    "MAX_SAMPLES",
+    "UncertaintyResult",
+    "posterior_uncertainty",
+    "row_concentrations",
+    "sobol_indices",
+]
 
 Seed = int | np.random.Generator | None
+
+MAX_SAMPLES = 200_000
+"""Most Monte Carlo samples of one :func:`posterior_uncertainty` call (about 10 kB each
+with a dozen findings entered: the cap keeps one call near 2 GB)."""
+MAX_BASE = 4096
+"""Largest Saltelli base size of :func:`sobol_indices` (a few hundred MB per 1024)."""
 
 
 # --------------------------------------------------------------------------- results
@@ -177,16 +190,21 @@ def _observed(evidence: Evidence) -> dict[str, str]:
     return {str(k): v for k, v in evidence.items() if isinstance(v, str)}
 
 
-def _check_state(net: Network, state: Any, default: str, what: str) -> str:
+def _check_state(net: Network, state: Any, default: str, func: str, param: str) -> str:
     if state is None:
         return default
-    diagnoses = net.states(net.target)
-    if not isinstance(state, str) or state not in diagnoses:
-        raise EvidenceError(f"{what}: " + unknown_message("diagnosis", state, diagnoses))
-    return state
+    return check_name(func, param, state, net.states(net.target), "diagnosis")
 
 
 # --------------------------------------------------------------------------- API
+@validate_params(
+    {
+        "net": [NETWORK],
+        "n_samples": [Interval(int, 2, MAX_SAMPLES)],
+        "credible": [Interval(float, 0.0, 1.0, closed="neither")],
+        "seed": [SEED],
+    }
+)
 def posterior_uncertainty(
     net: Network,
     evidence: Evidence,
@@ -215,7 +233,7 @@ def posterior_uncertainty(
         The diagnosis whose stability as the top diagnosis is reported in
         ``p_top_stays`` (default: the diagnosis with the highest point posterior).
     n_samples : int
-        Number of Monte Carlo samples (at least 2).
+        Number of Monte Carlo samples, in ``[2, MAX_SAMPLES]`` (200,000).
     credible : float
         Level of the equal-tailed credible interval, in (0, 1).
     seed : int or numpy.random.Generator, optional
@@ -234,8 +252,9 @@ def posterior_uncertainty(
     Raises
     ------
     EvidenceError
-        Bad evidence, evidence of probability zero, an unknown ``target_state``, or
-        a bad ``n_samples`` or ``credible``.
+        Bad evidence, evidence of probability zero, or an unknown ``target_state``.
+    InvalidParameterError
+        A bad ``n_samples``, ``credible`` or ``seed``.
 
     Examples
     --------
@@ -253,16 +272,10 @@ def posterior_uncertainty(
     >>> 0.0 <= res.p_top_stays <= 1.0
     True
     """
-    if not _is_int(n_samples) or n_samples < 2:
-        raise EvidenceError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    if (
-        isinstance(credible, bool)
-        or not isinstance(credible, int | float)
-        or not (0.0 < float(credible) < 1.0)
-    ):
-        raise EvidenceError(f"credible must be a number strictly between 0 and 1, got {credible!r}")
     point = net.posterior(evidence)  # validates the evidence
-    top = _check_state(net, target_state, str(point.index[0]), "target_state")
+    top = _check_state(
+        net, target_state, str(point.index[0]), "posterior_uncertainty", "target_state"
+    )
     plan = _plan(net, net.encode(evidence))
     used_seed, rng = _seeded(seed)
     n = int(n_samples)
@@ -297,6 +310,14 @@ def posterior_uncertainty(
     )
 
 
+@validate_params(
+    {
+        "net": [NETWORK],
+        "groups": [Options(("node",))],
+        "n_base": [Interval(int, 2, MAX_BASE, power_of_two=True)],
+        "seed": [SEED],
+    }
+)
 def sobol_indices(
     net: Network,
     evidence: Evidence,
@@ -329,7 +350,7 @@ def sobol_indices(
         per component built around latent nodes (named after the latent nodes, and
         holding the tables of their observed children too), and ``"prior"``.
     n_base : int
-        Base sample size of the Saltelli design: a power of 2 (at least 2).
+        Base sample size of the Saltelli design: a power of 2 in ``[2, MAX_BASE]`` (4096).
     seed : int or numpy.random.Generator, optional
         Seed for the design and the bootstrap confidence intervals; when None one is
         drawn and recorded in ``attrs["seed"]``.
@@ -351,7 +372,9 @@ def sobol_indices(
     Raises
     ------
     EvidenceError
-        Bad evidence, an unknown ``state`` or ``groups``, or a bad ``n_base``.
+        Bad evidence, or an unknown ``state``.
+    InvalidParameterError
+        A bad ``groups``, ``n_base`` or ``seed``.
 
     Examples
     --------
@@ -367,12 +390,8 @@ def sobol_indices(
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    if groups != "node":
-        raise EvidenceError(unknown_message("grouping", groups, ["node"]))
-    if not _is_int(n_base) or n_base < 2 or (int(n_base) & (int(n_base) - 1)) != 0:
-        raise EvidenceError(f"n_base must be a power of 2 (e.g. 256, 512, 1024), got {n_base!r}")
     point = net.posterior(evidence)
-    state = _check_state(net, state, str(point.index[0]), "state")
+    state = _check_state(net, state, str(point.index[0]), "sobol_indices", "state")
     plan = _plan(net, net.encode(evidence))
     names, var_groups = plan.variables()
     group_names = list(dict.fromkeys(var_groups))

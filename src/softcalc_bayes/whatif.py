@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import ZeroProbabilityError
-from ._validation import unknown_message
-from .exceptions import EvidenceError
+from ._params import NETWORK, check_name, validate_params
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
@@ -25,6 +24,7 @@ LEFT_OUT = "(left out)"
 """The ``alternative`` of :func:`evidence_whatif` rows where the finding is dropped."""
 
 
+@validate_params({"net": [NETWORK]})
 def compare_profiles(net: Network, evidence: Evidence) -> pd.DataFrame:
     """Posterior of the diagnosis under every prior profile, side by side.
 
@@ -71,6 +71,7 @@ def compare_profiles(net: Network, evidence: Evidence) -> pd.DataFrame:
     return table
 
 
+@validate_params({"net": [NETWORK]})
 def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = None) -> pd.DataFrame:
     """How ``P(state | evidence)`` changes if one finding is left out or comes out otherwise.
 
@@ -121,8 +122,8 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
     diagnoses = net.states(net.target)
     if state is None:
         state = str(full.index[0])
-    elif not isinstance(state, str) or state not in diagnoses:
-        raise EvidenceError("state: " + unknown_message("diagnosis", state, diagnoses))
+    else:
+        state = check_name("evidence_whatif", "state", state, diagnoses, "diagnosis")
     codes = net.encode(evidence)
     k = diagnoses.index(state)
     base = float(full[state])
