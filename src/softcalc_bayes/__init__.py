@@ -14,7 +14,6 @@ from __future__ import annotations
 from .cases import Case, load_cases
 from .constraints import check_constraints
 from .coverage import CoverageReport, coverage
-from .engine import CompiledEngine
 from .evaluate import EvaluationReport, evaluate
 from .exceptions import EngineError, EvidenceError, NetworkSpecError, SoftcalcError
 from .network import Network, load_network
@@ -25,7 +24,6 @@ from .whatif import compare_profiles, evidence_whatif
 
 __all__ = [
     "Case",
-    "CompiledEngine",
     "CoverageReport",
     "EngineError",
     "EvaluationReport",

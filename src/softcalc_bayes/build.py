@@ -8,7 +8,7 @@ from typing import Any
 from pgmpy.factors.discrete import TabularCPD
 from pgmpy.models import DiscreteBayesianNetwork
 
-from .engine import NodeLike
+from ._engine import NodeLike
 from .exceptions import NetworkSpecError
 from .spec import NetworkSpec
 

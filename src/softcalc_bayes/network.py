@@ -3,36 +3,62 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ._engine import Engine, ZeroProbabilityError
+from ._evidence import _likelihoods, encode_frame, encode_hard, encode_soft
 from ._validation import unknown_message
-from .build import build_pgmpy_model
-from .engine import CompiledEngine, ZeroProbabilityError
 from .exceptions import EvidenceError
 from .spec import NetworkSpec, NodeSpec, load_spec, select_profile
 
-__all__ = ["Evidence", "Network", "load_network"]
+__all__ = ["Evidence", "MPEResult", "Network", "load_network"]
 
 Evidence = Mapping[str, Any]
+Soft = Mapping[str, Any]
 EngineName = Literal["compiled", "pgmpy"]
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+@dataclass(frozen=True)
+class MPEResult:
+    """A most probable joint state (MPE, or MAP over chosen nodes).
+
+    Attributes
+    ----------
+    assignment : mapping
+        Node -> state (read-only).
+    probability : float
+        P(assignment | evidence).
+    nodes : tuple of str
+        The nodes explained.
+    """
+
+    assignment: Mapping[str, str]
+    probability: float
+    nodes: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in list(self.assignment.items())[:6])
+        more = " ..." if len(self.assignment) > 6 else ""
+        return f"MPEResult(probability={self.probability:.4g}, {shown}{more})"
 
 
 class Network:
     """A Bayesian network for the differential diagnosis of soft-tissue mineralisation.
 
-    Build one with :func:`load_network`. Queries use a compiled numpy engine
-    (:class:`~softcalc_bayes.engine.CompiledEngine`); ``engine="pgmpy"`` runs pgmpy's
-    variable elimination instead, as a reference.
+    Build one with :func:`load_network` (or :func:`~softcalc_bayes.from_bif` /
+    :func:`~softcalc_bayes.from_pgmpy` for a foreign network). Queries use an exact
+    engine compiled once per network (a junction tree, with a faster tabulated plan
+    for star-shaped networks chosen automatically); ``engine="pgmpy"`` runs pgmpy's
+    variable elimination instead, as an independent reference.
 
     Examples
     --------
@@ -131,12 +157,14 @@ class Network:
     @cached_property
     def pgmpy_model(self) -> Any:
         """The network as a checked pgmpy ``DiscreteBayesianNetwork``."""
+        from .build import build_pgmpy_model
+
         return build_pgmpy_model(self.spec)
 
     @cached_property
-    def engine(self) -> CompiledEngine:
+    def engine(self) -> Engine:
         """The compiled exact-inference engine (built on first use)."""
-        return CompiledEngine(list(self.spec.nodes.values()), pivot=self.target)
+        return Engine(list(self.spec.nodes.values()), target=self.target)
 
     @cached_property
     def _pgmpy_inference(self) -> Any:
@@ -180,9 +208,12 @@ class Network:
         return pd.DataFrame.from_records(records)
 
     # ------------------------------------------------------------- evidence
-    def _check_target(self, target: str) -> None:
-        if target not in self.spec.nodes:
+    def _check_target(self, target: Any) -> str:
+        if target is None:
+            return self.target
+        if not isinstance(target, str) or target not in self.spec.nodes:
             raise EvidenceError(unknown_message("target", target, self.spec.nodes))
+        return target
 
     def encode(self, evidence: Evidence, *, target: str | None = None) -> dict[str, int]:
         """Validate ``evidence`` and return it as node -> state index.
@@ -195,42 +226,18 @@ class Network:
             Unknown finding or state (with the closest match), a latent node, or
             evidence on the query target itself.
         """
-        if not isinstance(evidence, Mapping):
-            raise EvidenceError(
-                f"Evidence must be a mapping finding -> state, got {type(evidence).__name__}"
-            )
-        target = self.target if target is None else target
-        out: dict[str, int] = {}
-        for name, value in evidence.items():
-            if _missing(value):
-                continue
-            node = self._finding(name, target)
-            index = self._state_index[name].get(value) if isinstance(value, str) else None
-            if index is None:
-                raise EvidenceError(
-                    f"Finding {name!r}: " + unknown_message("state", value, node.states)
-                )
-            out[name] = index
-        return out
+        target = self._check_target(target)
+        return encode_hard(self.spec, evidence, target, self.findings, self._state_index)
 
-    def _finding(self, name: Any, target: str) -> NodeSpec:
-        """The node of an observable finding, or an EvidenceError saying why not."""
-        node = self.spec.nodes.get(name) if isinstance(name, str) else None
-        if node is None:
-            raise EvidenceError(unknown_message("finding", name, self.findings))
-        if node.kind == "latent":
-            raise EvidenceError(
-                f"{name!r} is a latent node and cannot be observed; enter its tests "
-                f"instead. Valid findings: {', '.join(self.findings)}"
-            )
-        if name == target:
-            raise EvidenceError(
-                f"Evidence on the target {target!r} itself: remove {name!r} from the "
-                "evidence or query another target"
-            )
-        return node
+    def _encode(
+        self, evidence: Evidence, target: str | None, soft: Soft | None
+    ) -> tuple[dict[str, int], dict[str, np.ndarray]]:
+        """Hard codes and soft likelihoods; ``target=None``: any node may be observed."""
+        free = "" if target is None else target
+        codes = encode_hard(self.spec, evidence, free, self.findings, self._state_index)
+        return codes, encode_soft(self.spec, soft, free, codes)
 
-    def _conflict_message(self, codes: Mapping[str, int]) -> str:
+    def _conflict_message(self, codes: Mapping[str, int], soft: Soft | None = None) -> str:
         named = {n: self.spec.nodes[n].states[i] for n, i in codes.items()}
         engine = self.engine
         for size in (1, 2, 3):
@@ -243,12 +250,27 @@ class Network:
                         f"Evidence has probability zero: the findings {shown} conflict "
                         "(no diagnosis in the network allows all of them)"
                     )
-        shown = ", ".join(f"{n}={v}" for n, v in named.items())
+        shown = ", ".join(
+            [*(f"{n}={v}" for n, v in named.items()), *(f"{n}~soft" for n in soft or {})]
+        )
         return f"Evidence has probability zero: no diagnosis allows all of {shown}"
+
+    def _labelled(self, node: str, values: np.ndarray, *, sort: bool) -> pd.Series:
+        states = self._state_arrays[node]
+        if sort:
+            order = np.argsort(-values, kind="stable")
+            values, states = values[order], states[order]
+        index = pd.Index(states, name=node, dtype=object)
+        return pd.Series(values, index=index, name=node, copy=False)
 
     # ------------------------------------------------------------- queries
     def posterior(
-        self, evidence: Evidence, *, target: str | None = None, engine: EngineName = "compiled"
+        self,
+        evidence: Evidence,
+        *,
+        target: str | None = None,
+        soft: Soft | None = None,
+        engine: EngineName = "compiled",
     ) -> pd.Series:
         """Posterior distribution of ``target`` given ``evidence``, sorted descending.
 
@@ -258,8 +280,12 @@ class Network:
             Finding -> observed state. Unobserved findings are left out (or None).
         target : str, optional
             The node to query (default: the diagnosis).
+        soft : mapping, optional
+            Soft (likelihood, "virtual") evidence: node -> {state: likelihood} with a
+            likelihood for every state; only ratios matter, e.g. an equivocal MDM2 stain
+            read as 3:1 for positive is ``{"mdm2_cdk4_ihc": {"positive": 3, "negative": 1}}``.
         engine : {"compiled", "pgmpy"}
-            The compiled numpy engine, or pgmpy's variable elimination (reference).
+            The compiled engine, or pgmpy's variable elimination (the reference).
 
         Returns
         -------
@@ -277,37 +303,189 @@ class Network:
         >>> p = net.posterior({"mineralization_pattern": "phleboliths"})
         >>> p.index[0]
         'hemangioma_venous_malformation'
+        >>> equivocal = {"mdm2_cdk4_ihc": {"positive": 3, "negative": 1}}
+        >>> q = net.posterior({"fat_in_lesion": "present"}, soft=equivocal)
+        >>> round(float(q.sum()), 12)
+        1.0
         """
-        target = self.target if target is None else target
-        self._check_target(target)
-        codes = self.encode(evidence, target=target)
+        target = self._check_target(target)
+        codes, lam = self._encode(evidence, target, soft)
         if engine == "compiled":
             try:
-                values = self.engine.posterior(codes, target)
+                values = self.engine.posterior(codes, target, lam)
             except ZeroProbabilityError:
-                raise EvidenceError(self._conflict_message(codes)) from None
+                raise EvidenceError(self._conflict_message(codes, soft)) from None
         elif engine == "pgmpy":
-            values = self._pgmpy_posterior(codes, target)
+            values = self._pgmpy_posterior(codes, target, lam)
         else:
             raise EvidenceError(unknown_message("engine", engine, ["compiled", "pgmpy"]))
-        order = np.argsort(-values, kind="stable")
-        index = pd.Index(self._state_arrays[target][order], name=target, dtype=object)
-        return pd.Series(values[order], index=index, name=target, copy=False)
+        return self._labelled(target, values, sort=True)
+
+    def marginals(self, evidence: Evidence, *, soft: Soft | None = None) -> dict[str, pd.Series]:
+        """Posterior marginal of every node that is not observed, from one exact pass.
+
+        Parameters
+        ----------
+        evidence : mapping
+            Finding -> observed state.
+        soft : mapping, optional
+            Soft evidence, as in :meth:`posterior`.
+
+        Returns
+        -------
+        dict of str to pandas.Series
+            Node -> Series indexed by its states (network order), summing to 1; nodes
+            observed in ``evidence`` are left out. The target and latent nodes are
+            included.
+
+        Examples
+        --------
+        >>> net = load_network()
+        >>> m = net.marginals({"fat_in_lesion": "present", "mdm2_fish": "amplified"})
+        >>> m["diagnosis"].idxmax(), "fat_in_lesion" in m
+        ('alt_wdlps', False)
+        >>> round(float(m["amplification_12q"].sum()), 12)
+        1.0
+        """
+        codes, lam = self._encode(evidence, None, soft)
+        try:
+            values, _ = self.engine.marginals(codes, lam)
+        except ZeroProbabilityError:
+            raise EvidenceError(self._conflict_message(codes, soft)) from None
+        return {
+            name: self._labelled(name, values[i], sort=False)
+            for i, name in enumerate(self.engine.names)
+            if name not in codes
+        }
+
+    def log_evidence(self, evidence: Evidence, *, soft: Soft | None = None) -> float:
+        """Natural log of the probability of the evidence (``-inf`` when impossible).
+
+        With soft evidence this is the log of ``sum_x P(x, e) * likelihood(x)`` with
+        every likelihood vector scaled to a maximum of 1.
+
+        Examples
+        --------
+        >>> net = load_network()
+        >>> net.log_evidence({}) == 0.0
+        True
+        >>> net.log_evidence({"fat_in_lesion": "present"}) < 0
+        True
+        """
+        codes, lam = self._encode(evidence, None, soft)
+        return float(self.engine.log_evidence(codes, lam))
+
+    def mpe(self, evidence: Evidence, *, soft: Soft | None = None) -> MPEResult:
+        """Most probable explanation: the likeliest joint state of every unobserved node.
+
+        Returns
+        -------
+        MPEResult
+            ``assignment`` (node -> state, every node not observed, latent included)
+            and ``probability`` = P(assignment | evidence).
+
+        Examples
+        --------
+        >>> net = load_network()
+        >>> res = net.mpe({"fat_in_lesion": "present", "mdm2_fish": "amplified"})
+        >>> res.assignment["amplification_12q"]
+        'amplified'
+        >>> 0.0 < res.probability <= 1.0
+        True
+        """
+        codes, lam = self._encode(evidence, None, soft)
+        try:
+            states, probability = self.engine.mpe(codes, lam)
+        except ZeroProbabilityError:
+            raise EvidenceError(self._conflict_message(codes, soft)) from None
+        assignment = {
+            name: self.spec.nodes[name].states[int(states[i])]
+            for i, name in enumerate(self.engine.names)
+            if name not in codes
+        }
+        return MPEResult(MappingProxyType(assignment), probability, tuple(assignment))
+
+    def map(
+        self, evidence: Evidence, nodes: Sequence[str], *, soft: Soft | None = None
+    ) -> MPEResult:
+        """Maximum a posteriori joint state of ``nodes``, the other nodes summed out.
+
+        Parameters
+        ----------
+        evidence : mapping
+            Finding -> observed state.
+        nodes : sequence of str
+            The nodes to explain (unobserved; latent nodes allowed).
+        soft : mapping, optional
+            Soft evidence, as in :meth:`posterior`.
+
+        Returns
+        -------
+        MPEResult
+            ``assignment`` over ``nodes`` and ``probability`` = P(assignment | evidence).
+
+        Examples
+        --------
+        >>> net = load_network()
+        >>> res = net.map({"mdm2_fish": "amplified"}, ["diagnosis", "amplification_12q"])
+        >>> res.assignment["amplification_12q"]
+        'amplified'
+        """
+        codes, lam = self._encode(evidence, None, soft)
+        if isinstance(nodes, str) or not isinstance(nodes, Sequence) or not nodes:
+            raise EvidenceError("nodes must be a non-empty list of node names")
+        for name in nodes:
+            if not isinstance(name, str) or name not in self.spec.nodes:
+                raise EvidenceError("nodes: " + unknown_message("node", name, self.spec.nodes))
+            if name in codes:
+                raise EvidenceError(f"nodes: {name!r} is observed in the evidence")
+        if len(set(nodes)) != len(nodes):
+            raise EvidenceError("nodes: a node is listed twice")
+        try:
+            found, probability = self.engine.map(codes, list(nodes), lam)
+        except ZeroProbabilityError:
+            raise EvidenceError(self._conflict_message(codes, soft)) from None
+        assignment = {n: self.spec.nodes[n].states[found[n]] for n in nodes}
+        return MPEResult(MappingProxyType(assignment), probability, tuple(nodes))
 
     @cached_property
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {n: np.array(node.states, dtype=object) for n, node in self.spec.nodes.items()}
 
-    def _pgmpy_posterior(self, codes: Mapping[str, int], target: str) -> np.ndarray:
-        if codes and not np.isfinite(self.engine.log_evidence(codes)):
-            raise EvidenceError(self._conflict_message(codes))
+    def _pgmpy_posterior(
+        self, codes: Mapping[str, int], target: str, soft: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
+        """The reference: pgmpy variable elimination, independent of our engine."""
+        from pgmpy.factors.discrete import TabularCPD
+
         named = {n: self.spec.nodes[n].states[i] for n, i in codes.items()}
-        factor = self._pgmpy_inference.query([target], evidence=named or None, show_progress=False)
-        names = factor.state_names[target]
-        by_name = dict(zip(names, np.asarray(factor.values, dtype=float), strict=True))
+        virtual = [
+            TabularCPD(
+                n,
+                len(vec),
+                (vec / vec.sum()).reshape(-1, 1),
+                state_names={n: list(self.spec.nodes[n].states)},
+            )
+            for n, vec in soft.items()
+        ]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                factor = self._pgmpy_inference.query(
+                    [target],
+                    evidence=named or None,
+                    virtual_evidence=virtual or None,
+                    show_progress=False,
+                )
+            except (ValueError, ZeroDivisionError, IndexError):
+                raise EvidenceError(self._conflict_message(codes, soft)) from None
+        values = np.asarray(factor.values, dtype=float)
+        if not np.all(np.isfinite(values)) or not values.sum() > 0:
+            raise EvidenceError(self._conflict_message(codes, soft))
+        by_name = dict(zip(factor.state_names[target], values / values.sum(), strict=True))
         return np.array([by_name[s] for s in self.spec.nodes[target].states])
 
-    def posterior_groups(self, evidence: Evidence) -> pd.Series:
+    def posterior_groups(self, evidence: Evidence, *, soft: Soft | None = None) -> pd.Series:
         """Probability of each diagnosis group, sorted descending.
 
         Examples
@@ -316,21 +494,35 @@ class Network:
         >>> g.index[0]
         'malignant_neoplasm'
         """
-        post = self.posterior(evidence)
+        post = self.posterior(evidence, soft=soft)
         groups = pd.Series(self.spec.groups).reindex(post.index)
         out = post.groupby(groups.to_numpy()).sum().sort_values(ascending=False)
         out.index.name, out.name = "group", "probability"
         return out
 
-    def posterior_batch(self, cases: pd.DataFrame, *, target: str | None = None) -> pd.DataFrame:
-        """Posteriors for many cases at once.
+    def posterior_batch(
+        self,
+        cases: pd.DataFrame,
+        *,
+        target: str | None = None,
+        soft: Soft | None = None,
+        chunk_size: int = 8192,
+    ) -> pd.DataFrame:
+        """Posteriors for many cases at once, in bounded chunks.
 
         Parameters
         ----------
         cases : pandas.DataFrame
             One row per case, one column per finding; NaN/None means not observed.
+            Plain string (object) columns and categorical columns are both accepted.
         target : str, optional
             The node to query (default: the diagnosis).
+        soft : mapping, optional
+            Soft evidence for every case: node -> {state: likelihood}, or node ->
+            DataFrame with one column per state and the index of ``cases`` (one
+            likelihood row per case).
+        chunk_size : int
+            Cases processed together; memory beyond the result is bounded by it.
 
         Returns
         -------
@@ -342,27 +534,22 @@ class Network:
         EvidenceError
             Naming the row index and column of the first bad value, or the rows whose
             evidence has probability zero.
+
+        Examples
+        --------
+        >>> net = load_network()
+        >>> cases = pd.DataFrame([{"fat_in_lesion": "present"}, {"sex": "female"}])
+        >>> out = net.posterior_batch(cases)
+        >>> out.shape, bool(np.allclose(out.sum(axis=1), 1.0))
+        ((2, 39), True)
         """
-        target = self.target if target is None else target
-        self._check_target(target)
-        if not isinstance(cases, pd.DataFrame):
-            raise EvidenceError(f"cases must be a pandas DataFrame, got {type(cases).__name__}")
-        codes = np.zeros((len(cases), len(self.engine.names)), dtype=np.int64)
-        for column in cases.columns:
-            node = self._finding(column, target)
-            column_values = cases[column]
-            lookup = pd.Index(list(node.states), dtype=object)
-            coded = lookup.get_indexer(pd.Index(column_values, dtype=object)).astype(np.int64)
-            bad = (coded < 0) & column_values.notna().to_numpy()
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise EvidenceError(
-                    f"Row {cases.index[i]!r}, column {column!r}: "
-                    + unknown_message("state", column_values.iloc[i], node.states)
-                )
-            codes[:, self.engine.index[column]] = coded + 1
+        target = self._check_target(target)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise EvidenceError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        codes = encode_frame(self.spec, cases, target, self.findings, self.engine.index)
+        lam = self._batch_soft(cases, soft, target)
         try:
-            result = self.engine.posterior_batch(codes, target)
+            result = self.engine.posterior_batch(codes, target, lam, chunk_size=chunk_size)
         except ZeroProbabilityError as exc:
             rows = [] if exc.rows is None else list(cases.index[exc.rows][:10])
             raise EvidenceError(f"Evidence has probability zero in rows {rows}") from None
@@ -370,7 +557,40 @@ class Network:
             result,
             index=cases.index,
             columns=pd.Index(self.spec.nodes[target].states, name=target),
+            copy=False,
         )
+
+    def _batch_soft(
+        self, cases: pd.DataFrame, soft: Soft | None, target: str
+    ) -> dict[str, np.ndarray] | None:
+        if not soft:
+            return None
+        if not isinstance(soft, Mapping):
+            raise EvidenceError("soft must be a mapping node -> likelihoods")
+        n = len(cases)
+        out: dict[str, np.ndarray] = {}
+        for name, given in soft.items():
+            if isinstance(given, pd.DataFrame):
+                node = self.spec.nodes.get(name) if isinstance(name, str) else None
+                if node is None:
+                    raise EvidenceError("soft: " + unknown_message("node", name, self.spec.nodes))
+                if name in cases.columns:
+                    raise EvidenceError(f"soft: {name!r} is also a column of cases")
+                if not given.index.equals(cases.index):
+                    raise EvidenceError(f"soft[{name!r}]: its index must equal the index of cases")
+                rows = [
+                    _likelihoods(
+                        node, dict(zip(given.columns, r, strict=True)), f"soft[{name!r}], row {i!r}"
+                    )
+                    for i, r in zip(given.index, given.itertuples(index=False), strict=True)
+                ]
+                out[name] = np.vstack(rows) if rows else np.ones((0, len(node.states)))
+            else:
+                vec = encode_soft(self.spec, {name: given}, target, {})[name]
+                if name in cases.columns:
+                    raise EvidenceError(f"soft: {name!r} is also a column of cases")
+                out[name] = np.broadcast_to(vec, (n, len(vec)))
+        return out
 
 
 def load_network(path: str | Path | None = None, *, profile: str | None = None) -> Network:

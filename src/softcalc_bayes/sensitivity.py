@@ -7,31 +7,27 @@ der Gaag, UAI 2000)::
     f(x) = P(t | e)(x) = (a x + b) / (c x + d)
 
 The coefficients follow from the partial derivatives of P(t, e) with respect to
-every parameter of the network polynomial (Darwiche, JACM 2003). The compiled
-engine gives them for all parameters at once: for each component of the network
-that holds evidence, one contraction per conditional table yields the derivative
-with respect to all of that table's entries, for every target state together.
+every parameter of the network polynomial (Darwiche, JACM 2003). The engine gives
+them for all parameters at once and for any network structure: one collect pass
+and one Shafer-Shenoy distribute pass of the junction tree, with the target's
+states entered as a batch of indicator vectors.
 With ``G_j = dP(t, e)/d theta_j`` for the entries of one row, proportional
 co-variation gives the slope ``(G_x - sum_j theta_j G_j) / (1 - theta_x)``.
 """
 
 from __future__ import annotations
 
-import string
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ._engine import ZeroProbabilityError
 from ._validation import unknown_message
-from .engine import CompiledEngine
 from .exceptions import EvidenceError
 from .network import Evidence, Network
 
 __all__ = ["SensitivityCoefficients", "sensitivity", "sensitivity_coefficients", "tune"]
-
-_LETTERS = string.ascii_letters
 
 
 @dataclass(frozen=True)
@@ -59,84 +55,30 @@ class SensitivityCoefficients:
         return np.asarray((self.a * x + self.b) / (self.c[:, None] * x + self.d[:, None]))
 
 
-def _component_gradients(
-    engine: CompiledEngine, codes: Mapping[str, int]
-) -> tuple[dict[int, np.ndarray], np.ndarray, float]:
-    """dP(pivot=t, e)/d(theta) for every table touched by evidence, scaled.
-
-    Returns ``{node index: array (n_pivot, n_configs, n_states)}``, the joint
-    ``P(pivot = t, e)`` on the same scale, and the log of that scale.
-    """
-    messages, log_prior, local = engine.component_messages(codes)
-    pivot, n_t = engine.pivot, int(engine.cards[engine.pivot])
-    total = log_prior + messages.sum(axis=0)
-    shift = float(np.max(total))
-    if not np.isfinite(shift):
-        raise ZeroDivisionError("evidence has probability zero")
-    joint = np.exp(total - shift)
-    grads: dict[int, np.ndarray] = {}
-    if engine.prior_factor:  # dP(t, e)/d prior(s) = [t = s] prod_C m_C(s)
-        rest = np.exp(messages.sum(axis=0) - shift)
-        name = engine.names[pivot]
-        if name in codes:  # an observed pivot: only its state contributes
-            keep = np.zeros(n_t)
-            keep[codes[name]] = 1.0
-            rest = rest * keep
-        grads[pivot] = np.diag(rest)[:, None, :]
-    n_comp = len(engine.components)
-    # prefix/suffix sums give prod_{C' != C} m_C' without subtracting -inf
-    prefix = np.vstack([np.zeros(n_t), np.cumsum(messages, axis=0)])
-    suffix = np.vstack([np.cumsum(messages[::-1], axis=0)[::-1], np.zeros(n_t)])
-    observed = {engine.index[n]: s for n, s in codes.items()}
-    for c in range(n_comp):
-        comp = engine.components[c]
-        if c not in local and pivot not in comp.factors:
-            continue  # no evidence here: co-varied derivatives are exactly zero
-        others = log_prior + prefix[c] + suffix[c + 1] - shift
-        weight = np.exp(others)
-        letter = {v: _LETTERS[i] for i, v in enumerate((*comp.variables, pivot))}
-        tlet = letter[pivot]
-        operands: list[np.ndarray] = [weight]
-        subs: list[str] = [tlet]
-        for v in comp.variables:
-            ind = np.ones(int(engine.cards[v]))
-            if v in observed:
-                ind = np.zeros(int(engine.cards[v]))
-                ind[observed[v]] = 1.0
-            operands.append(ind)
-            subs.append(letter[v])
-        factor_subs = {f: "".join(letter[v] for v in (*engine.parents[f], f)) for f in comp.factors}
-        for f in comp.factors:
-            ops = operands + [engine.tensors[g] for g in comp.factors if g != f]
-            ss = subs + [factor_subs[g] for g in comp.factors if g != f]
-            fam = factor_subs[f]
-            out = fam if tlet in fam else tlet + fam
-            g = np.einsum(",".join(ss) + "->" + out, *ops, optimize="greedy")
-            shape = engine.tensors[f].shape
-            n_cfg, k = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
-            if tlet in fam:  # derivative is non-zero only where the pivot parent equals t
-                axis = fam.index(tlet)
-                full = np.zeros((n_t, *shape))
-                moved = np.moveaxis(full, 1 + axis, 1)
-                gm = np.moveaxis(g, axis, 0)
-                for t in range(n_t):
-                    moved[t, t] = gm[t]
-                grads[f] = full.reshape(n_t, n_cfg, k)
-            else:
-                grads[f] = np.asarray(g).reshape(n_t, n_cfg, k)
-    return grads, joint, shift
+def _exclusive_sums(a: np.ndarray) -> np.ndarray:
+    """``sum_{j != x} a_j`` along the last axis, by additions only (no cancellation)."""
+    zero = np.zeros_like(a[..., :1])
+    before = np.concatenate([zero, np.cumsum(a[..., :-1], axis=-1)], axis=-1)
+    after = np.concatenate([np.cumsum(a[..., :0:-1], axis=-1)[..., ::-1], zero], axis=-1)
+    return np.asarray(before + after)
 
 
 def _covaried_slopes(grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Slopes dP/dx under proportional co-variation; grad (T, n_cfg, k), theta (n_cfg, k)."""
-    weighted = np.einsum("tuj,uj->tu", grad, theta)[:, :, None]
+    """Slopes dP/dx under proportional co-variation; grad (T, n_cfg, k), theta (n_cfg, k).
+
+    Moving entry x by dx moves every other entry j of its row by
+    ``-dx * theta_j / sum_{k != x} theta_k``, so the slope is ``G_x`` minus the
+    theta-weighted mean of the other entries' derivatives. The sums over the other
+    entries are formed by additions only, which stays exact for rows such as
+    ``[1 - 1e-10, 1e-10]`` where ``1 - theta_x`` would lose most of its digits. A row
+    whose other entries are all 0 (``theta_x = 1``) shares the change evenly.
+    """
+    others = _exclusive_sums(theta)[None]
+    weighted = _exclusive_sums(grad * theta[None])
+    k = theta.shape[1]
+    mean_others = _exclusive_sums(grad) / max(k - 1, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (grad - weighted) / (1.0 - theta)[None]
-    certain = np.isclose(theta, 1.0)
-    if certain.any():  # theta_x = 1: the others share 1 - x evenly
-        k = theta.shape[1]
-        mean_others = (grad.sum(axis=2, keepdims=True) - grad) / max(k - 1, 1)
-        slope = np.where(certain[None], grad - mean_others, slope)
+        slope = np.where(others > 0, grad - weighted / others, grad - mean_others)
     return np.asarray(slope)
 
 
@@ -154,44 +96,21 @@ def sensitivity_coefficients(
     True
     """
     target = net.target if target is None else target
-    if target not in net.spec.nodes:
+    if not isinstance(target, str) or target not in net.spec.nodes:
         raise EvidenceError(unknown_message("target", target, net.spec.nodes))
     codes = net.encode(evidence, target=target)
-    engine = net.engine
     nodes = list(net.spec.nodes.values())
     states = net.spec.nodes[target].states
-    if engine.index[target] == engine.pivot:
-        evidence_sets = [codes]
-    else:
-        evidence_sets = [{**codes, target: s} for s in range(len(states))]
-    slopes: list[list[np.ndarray]] = []
-    values: list[np.ndarray] = []
     try:
-        runs = [_component_gradients(engine, ev) for ev in evidence_sets]
-    except ZeroDivisionError:
+        grads, pte = net.engine.gradients(codes, clamp=target)
+    except ZeroProbabilityError:
         raise EvidenceError(net._conflict_message(codes)) from None
-    top_shift = max(shift for _, _, shift in runs)
-    scale = max(float(j.sum()) * np.exp(shift - top_shift) for _, j, shift in runs)
-    for grads, joint, shift in runs:
-        factor = np.exp(shift - top_shift)  # bring every run to one common scale
-        joint = joint * factor
-        per_node = []
-        for v, node in enumerate(nodes):
-            n_t = len(joint)
-            g = grads.get(v)
-            if g is None:
-                per_node.append(np.zeros((n_t, node.cpt.size)))
-            else:
-                per_node.append(factor * _covaried_slopes(g, node.cpt).reshape(n_t, -1))
-        slopes.append(per_node)
-        values.append(joint)
-    if len(runs) == 1:  # target is the pivot: one column per pivot state
-        a = np.concatenate(slopes[0], axis=1).T
-        pte = values[0]
-    else:  # one evidence set per target state: sum over the pivot axis
-        a = np.stack([np.concatenate(s, axis=1).sum(axis=0) for s in slopes], axis=1)
-        pte = np.array([j.sum() for j in values])
-    a, pte = a / scale, pte / scale
+    n_t = len(states)
+    slopes = [
+        _covaried_slopes(g.reshape(n_t, -1, len(node.states)), node.cpt).reshape(n_t, -1)
+        for g, node in zip(grads, nodes, strict=True)
+    ]
+    a = np.concatenate(slopes, axis=1).T
     x0 = np.concatenate([node.cpt.ravel() for node in nodes])
     c = a.sum(axis=1)
     b = pte[None, :] - a * x0[:, None]

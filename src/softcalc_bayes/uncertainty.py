@@ -258,7 +258,12 @@ def _prune(parents: Sequence[tuple[int, ...]], factors: Sequence[int], keep: set
 
 
 def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
-    engine = net.engine
+    engine = net.engine.star
+    if engine is None:
+        raise EngineError(
+            "Parameter uncertainty samples the components around the diagnosis; this "
+            "network's components are too large to tabulate (star plan unavailable)"
+        )
     pivot = engine.pivot
     n_t = int(engine.cards[pivot])
     observed = {engine.index[name]: state for name, state in codes.items()}

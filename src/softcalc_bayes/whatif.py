@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._engine import ZeroProbabilityError
 from ._validation import unknown_message
-from .engine import ZeroProbabilityError
 from .exceptions import EvidenceError
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""A compiled exact-inference engine in numpy.
+"""The star fast path: pivot-component tabulation for networks shaped like a star.
 
 Compilation picks a *pivot* node (by default the network's target) and splits the
 rest of the moral graph into the connected components left when the pivot is
@@ -22,7 +22,6 @@ per-component results are precomputed.
 from __future__ import annotations
 
 import math
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,11 +30,11 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from .exceptions import EngineError
+from ..exceptions import EngineError
+from ._einsum import letters_for
+from .jtree import ZeroProbabilityError
 
-__all__ = ["CompiledEngine", "Component", "NodeLike", "ZeroProbabilityError"]
-
-_LETTERS = string.ascii_letters
+__all__ = ["Component", "NodeLike", "StarEngine"]
 
 
 class NodeLike(Protocol):
@@ -49,14 +48,6 @@ class NodeLike(Protocol):
     def parents(self) -> tuple[str, ...]: ...
     @property
     def cpt(self) -> np.ndarray: ...
-
-
-class ZeroProbabilityError(ArithmeticError):
-    """The evidence has probability zero (raised per case; ``rows`` names batch rows)."""
-
-    def __init__(self, rows: np.ndarray | None = None) -> None:
-        super().__init__("evidence has probability zero")
-        self.rows = rows
 
 
 @dataclass(frozen=True)
@@ -76,7 +67,7 @@ def _factor_tensor(node: NodeLike, cards: Mapping[str, int]) -> np.ndarray:
     return np.asarray(node.cpt, dtype=float).reshape(shape)
 
 
-class CompiledEngine:
+class StarEngine:
     """Exact inference on a discrete Bayesian network, compiled once.
 
     Parameters
@@ -94,7 +85,7 @@ class CompiledEngine:
     --------
     >>> from softcalc_bayes.spec import load_spec
     >>> spec = load_spec()
-    >>> engine = CompiledEngine(list(spec.nodes.values()), pivot="diagnosis")
+    >>> engine = StarEngine(list(spec.nodes.values()), pivot="diagnosis")
     >>> p = engine.posterior({"fat_in_lesion": 0})
     >>> round(float(p.sum()), 12)
     1.0
@@ -132,7 +123,7 @@ class CompiledEngine:
         graph = self._moral.subgraph(v for v in self._moral if v != pivot)
         total = 0
         for comp in nx.connected_components(graph):
-            total += int(np.prod([int(self.cards[v]) + 1 for v in comp], dtype=float))
+            total += math.prod(int(self.cards[v]) + 1 for v in comp)
         return total
 
     def _compile(self) -> None:
@@ -160,13 +151,13 @@ class CompiledEngine:
         offset = 0
         for c, members in enumerate(comps):
             radix = [int(self.cards[v]) + 1 for v in members]
-            size = int(np.prod(radix))
+            size = math.prod(radix)
             if size * n_t > self.max_table:
                 names = [self.names[v] for v in members]
                 raise EngineError(
                     f"Cannot compile: the component {names} around pivot "
                     f"{self.names[pivot]!r} has {size} evidence configurations "
-                    f"(limit {self.max_table // n_t}). Use engine='pgmpy' for this network."
+                    f"(limit {self.max_table // n_t})"
                 )
             strides = np.cumprod([1, *radix[::-1]])[:-1][::-1].astype(np.int64)
             has_pivot = any(pivot in (*self.parents[f], f) for f in factors[c])
@@ -203,8 +194,8 @@ class CompiledEngine:
     def _tabulate(self, comp: Component) -> np.ndarray:
         """``m_C(t; config)`` for every evidence configuration: shape (size, n_pivot)."""
         configs = np.arange(comp.size)
-        letter = {v: _LETTERS[i] for i, v in enumerate((*comp.variables, self.pivot))}
-        batch = _LETTERS[len(letter)]
+        letter = letters_for((*comp.variables, self.pivot))
+        batch = letters_for([*letter, "batch"])["batch"]
         operands: list[np.ndarray] = []
         subs: list[str] = []
         for f in comp.factors:

@@ -1,0 +1,204 @@
+"""Checking and encoding evidence: hard findings, soft (likelihood) findings, DataFrames.
+
+Everything a user passes as evidence goes through here before it reaches the engine,
+and every problem becomes an :class:`~softcalc_bayes.exceptions.EvidenceError` in the
+one message shape of :mod:`softcalc_bayes._validation`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import unknown_message
+from .exceptions import EvidenceError
+
+if TYPE_CHECKING:
+    from .spec import NetworkSpec, NodeSpec
+
+__all__ = ["encode_frame", "encode_hard", "encode_soft", "is_missing"]
+
+Soft = Mapping[str, Any]
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN or ``pd.NA``: the finding was not observed."""
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def observable(spec: NetworkSpec, name: Any, target: str, findings: tuple[str, ...]) -> NodeSpec:
+    """The node of an observable finding, or an EvidenceError saying why not."""
+    node = spec.nodes.get(name) if isinstance(name, str) else None
+    if node is None:
+        raise EvidenceError(unknown_message("finding", name, findings))
+    if node.kind == "latent":
+        raise EvidenceError(
+            f"{name!r} is a latent node and cannot be observed; enter its tests "
+            f"instead (or give it soft evidence with soft=). Valid findings: {', '.join(findings)}"
+        )
+    if name == target:
+        raise EvidenceError(
+            f"Evidence on the target {target!r} itself: remove {name!r} from the "
+            "evidence or query another target"
+        )
+    return node
+
+
+def encode_hard(
+    spec: NetworkSpec,
+    evidence: Any,
+    target: str,
+    findings: tuple[str, ...],
+    state_index: Mapping[str, Mapping[str, int]],
+) -> dict[str, int]:
+    """Validate hard evidence and return it as node -> state index (missing dropped)."""
+    if not isinstance(evidence, Mapping):
+        raise EvidenceError(
+            f"Evidence must be a mapping finding -> state, got {type(evidence).__name__}"
+        )
+    out: dict[str, int] = {}
+    for name, value in evidence.items():
+        if is_missing(value):
+            continue
+        node = observable(spec, name, target, findings)
+        index = state_index[name].get(value) if isinstance(value, str) else None
+        if index is None:
+            raise EvidenceError(
+                f"Finding {name!r}: " + unknown_message("state", value, node.states)
+            )
+        out[name] = index
+    return out
+
+
+def _likelihoods(node: NodeSpec, given: Any, where: str) -> np.ndarray:
+    if not isinstance(given, Mapping):
+        raise EvidenceError(
+            f"{where}: soft evidence must be a mapping state -> likelihood, "
+            f"e.g. {{{node.states[0]!r}: 3, {node.states[1]!r}: 1}}; got {type(given).__name__}"
+        )
+    vec = np.empty(len(node.states))
+    for state in given:
+        if state not in node.states:
+            raise EvidenceError(f"{where}: " + unknown_message("state", state, node.states))
+    missing = [s for s in node.states if s not in given]
+    if missing:
+        raise EvidenceError(
+            f"{where}: give a likelihood for every state; missing {', '.join(missing)} "
+            f"(states: {', '.join(node.states)})"
+        )
+    for i, state in enumerate(node.states):
+        value = given[state]
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise EvidenceError(
+                f"{where}: the likelihood of {state!r} must be a number, got {value!r}"
+            )
+        x = float(value)
+        if not math.isfinite(x) or x < 0:
+            raise EvidenceError(
+                f"{where}: the likelihood of {state!r} must be finite and >= 0, got {value!r}"
+            )
+        vec[i] = x
+    peak = vec.max()
+    if peak <= 0:
+        raise EvidenceError(f"{where}: at least one likelihood must be positive")
+    return np.asarray(vec / peak)  # only ratios matter; a maximum of 1 keeps every table <= 1
+
+
+def encode_soft(
+    spec: NetworkSpec, soft: Soft | None, target: str, hard: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """Validate ``soft`` = {node: {state: likelihood}} and return likelihood vectors."""
+    if soft is None:
+        return {}
+    if not isinstance(soft, Mapping):
+        raise EvidenceError(
+            "soft must be a mapping node -> {state: likelihood}, got " + type(soft).__name__
+        )
+    out: dict[str, np.ndarray] = {}
+    for name, given in soft.items():
+        node = spec.nodes.get(name) if isinstance(name, str) else None
+        if node is None:
+            raise EvidenceError("soft: " + unknown_message("node", name, spec.nodes))
+        if name == target:
+            raise EvidenceError(
+                f"soft: evidence on the target {target!r} itself; query another target"
+            )
+        if name in hard:
+            raise EvidenceError(
+                f"soft: {name!r} is also given as a hard finding; give it one way or the other"
+            )
+        out[name] = _likelihoods(node, given, f"soft evidence on {name!r}")
+    return out
+
+
+def encode_frame(
+    spec: NetworkSpec,
+    cases: Any,
+    target: str,
+    findings: tuple[str, ...],
+    index: Mapping[str, int],
+) -> np.ndarray:
+    """Codes ``(n_cases, n_nodes)`` (uint8: 0 unobserved, state index + 1) of a DataFrame.
+
+    Each column is factorised once (hashing every cell once), and its few distinct
+    values are mapped to state indices, so plain string columns with NaN for
+    unobserved findings encode at about the cost of one hash per cell.
+    """
+    if not isinstance(cases, pd.DataFrame):
+        raise EvidenceError(f"cases must be a pandas DataFrame, got {type(cases).__name__}")
+    duplicated = cases.columns[cases.columns.duplicated()]
+    if len(duplicated):
+        raise EvidenceError(f"cases has duplicate columns: {', '.join(map(str, duplicated))}")
+    dtype = (
+        np.uint8 if max((len(n.states) for n in spec.nodes.values()), default=1) < 255 else np.int32
+    )
+    codes = np.zeros((len(cases), len(index)), dtype=dtype)
+    for column in cases.columns:
+        node = observable(spec, column, target, findings)
+        values = cases[column]
+        try:
+            labels, uniques = _factorize(values)
+        except TypeError:
+            bad = next(i for i, v in enumerate(values) if not _hashable(v))
+            raise EvidenceError(
+                f"Row {cases.index[bad]!r}, column {column!r}: a cell holds "
+                f"{type(values.iloc[bad]).__name__}, not a state name"
+            ) from None
+        lookup = np.zeros(len(uniques) + 1, dtype=dtype)  # slot 0: not observed (label -1)
+        for u, value in enumerate(uniques):
+            state = (
+                node.states.index(value) if isinstance(value, str) and value in node.states else -1
+            )
+            if state < 0:
+                if is_missing(value):
+                    continue
+                row = int(np.flatnonzero(labels == u)[0])
+                raise EvidenceError(
+                    f"Row {cases.index[row]!r}, column {column!r}: "
+                    + unknown_message("state", value, node.states)
+                )
+            lookup[u + 1] = state + 1
+        codes[:, index[column]] = lookup[labels + 1]
+    return codes
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = np.asarray(values.cat.categories, dtype=object)
+        return np.asarray(values.cat.codes.to_numpy(), dtype=np.int64), cats
+    labels, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    return np.asarray(labels), np.asarray(uniques, dtype=object)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

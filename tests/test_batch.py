@@ -1,0 +1,113 @@
+"""posterior_batch: the DataFrames users pass, bounded chunks, same answers as single queries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from softcalc_bayes import EvidenceError, Network
+from test_network import tiny_net as tiny_net  # the fixture
+
+
+def _cases(net: Network, n: int, seed: int, k: int = 6) -> list[dict[str, str]]:
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, str]] = []
+    while len(rows) < n:
+        names = rng.choice(net.findings, size=k, replace=False)
+        evidence = {str(f): str(rng.choice(net.states(str(f)))) for f in names}
+        if np.isfinite(net.log_evidence(evidence)):
+            rows.append(evidence)
+    return rows
+
+
+def test_batch_equals_loop(net: Network) -> None:
+    rows = _cases(net, 40, 1)
+    frame = pd.DataFrame(rows, index=[f"case{i}" for i in range(len(rows))])
+    for target in ("diagnosis", "mineral_metabolism", "serum_pth"):
+        sub = frame.drop(columns=[target], errors="ignore")
+        batch = net.posterior_batch(sub, target=target, chunk_size=7)
+        assert list(batch.index) == list(frame.index)
+        for case_id, row in sub.iterrows():
+            single = net.posterior(row.dropna().to_dict(), target=target)
+            np.testing.assert_allclose(
+                batch.loc[case_id].to_numpy(), single.reindex(batch.columns).to_numpy(), atol=1e-12
+            )
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 64, 100_000])
+def test_chunk_size_does_not_change_answers(net: Network, chunk_size: int) -> None:
+    frame = pd.DataFrame(_cases(net, 25, 2))
+    reference = net.posterior_batch(frame, chunk_size=10_000)
+    np.testing.assert_allclose(
+        net.posterior_batch(frame, chunk_size=chunk_size).to_numpy(),
+        reference.to_numpy(),
+        atol=1e-14,
+    )
+
+
+def test_categorical_and_object_columns_agree(net: Network) -> None:
+    frame = pd.DataFrame(_cases(net, 30, 3))
+    as_category = frame.astype("category")
+    np.testing.assert_allclose(
+        net.posterior_batch(as_category).to_numpy(),
+        net.posterior_batch(frame).to_numpy(),
+        atol=1e-14,
+    )
+
+
+def test_soft_evidence_in_batch(net: Network) -> None:
+    frame = pd.DataFrame([{"fat_in_lesion": "present"}, {"sex": "male"}], index=["a", "b"])
+    soft = {"mdm2_cdk4_ihc": {"positive": 3.0, "negative": 1.0}}
+    batch = net.posterior_batch(frame, soft=soft)
+    for case_id, row in frame.iterrows():
+        single = net.posterior(row.dropna().to_dict(), soft=soft)
+        np.testing.assert_allclose(
+            batch.loc[case_id].to_numpy(), single.reindex(batch.columns).to_numpy(), atol=1e-12
+        )
+    per_row = pd.DataFrame({"positive": [3.0, 1.0], "negative": [1.0, 1.0]}, index=frame.index)
+    mixed = net.posterior_batch(frame, soft={"mdm2_cdk4_ihc": per_row})
+    np.testing.assert_allclose(mixed.loc["a"].to_numpy(), batch.loc["a"].to_numpy(), atol=1e-12)
+    plain = net.posterior_batch(frame.loc[["b"]])
+    np.testing.assert_allclose(mixed.loc["b"].to_numpy(), plain.loc["b"].to_numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (
+            pd.DataFrame({"sex": ["male", "femal"], "pain": [None, "painful"]}, index=["a", "b"]),
+            r"Row 'b', column 'sex': Unknown state 'femal'\. Did you mean 'female'\?",
+        ),
+        (pd.DataFrame({"gender": ["male"]}), r"Unknown finding 'gender'"),
+        (
+            pd.DataFrame({"sex": [["male"]]}, index=["x"]),
+            r"Row 'x', column 'sex': a cell holds list",
+        ),
+        (pd.DataFrame({"sex": [{"a": 1}]}, index=["x"]), r"a cell holds dict"),
+        (pd.DataFrame([["male", "female"]], columns=["sex", "sex"]), r"duplicate columns: sex"),
+        (pd.DataFrame({"sex": [1.5]}), r"Unknown state 1\.5"),
+        (pd.DataFrame({"diagnosis": ["ddlps"]}), r"Evidence on the target"),
+        (pd.DataFrame({"amplification_12q": ["amplified"]}), r"latent node"),
+    ],
+)
+def test_batch_errors_name_row_and_column(net: Network, frame: pd.DataFrame, match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        net.posterior_batch(frame)
+
+
+def test_batch_zero_probability_names_rows(tiny_net: Network) -> None:
+    frame = pd.DataFrame(
+        [{"test": "pos"}, {"test": "pos", "colour": "red"}, {"colour": "red"}],
+        index=["ok", "bad", "fine"],
+    )
+    with pytest.raises(EvidenceError, match=r"probability zero in rows \['bad'\]"):
+        net_rows = tiny_net.posterior_batch(frame, chunk_size=2)
+        del net_rows
+
+
+def test_batch_rejects_non_frames_and_bad_chunks(net: Network) -> None:
+    with pytest.raises(EvidenceError, match="DataFrame"):
+        net.posterior_batch([{"sex": "male"}])  # type: ignore[arg-type]
+    with pytest.raises(EvidenceError, match="chunk_size"):
+        net.posterior_batch(pd.DataFrame({"sex": ["male"]}), chunk_size=0)
