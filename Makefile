@@ -1,28 +1,63 @@
-# Two set-up commands (README): `make demo` and `make test`. Both create .venv if absent.
+# Set-up and checks (README). Every target uses one editable install in .venv, so
+# `make demo` and `make test` can run in any order and edits to src/ and networks/
+# are seen by both, by `softcalc` and by a bare `pytest`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# pip install runs again only when pyproject.toml changes
+STAMP_RUN  := $(VENV)/.installed-run
+STAMP_DEV  := $(VENV)/.installed-dev
+STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test lint typecheck pytest docs docs-serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-demo: $(BIN)/python
-	$(BIN)/python -m pip install --quiet .
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
+	touch $@ $(STAMP_RUN)
+
+$(STAMP_BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $@ $(STAMP_RUN)
+
+demo: $(STAMP_RUN)
 	$(BIN)/softcalc demo
 
-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
+
+typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
+
+pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+# The documentation site, built offline; --strict turns every warning into an error.
+docs: export NO_MKDOCS_2_WARNING = 1
+docs: $(STAMP_DEV)
+	$(BIN)/mkdocs build --strict --quiet
+
+docs-serve: export NO_MKDOCS_2_WARNING = 1
+docs-serve: $(STAMP_DEV)
+	$(BIN)/mkdocs serve
+
+test: lint typecheck pytest docs
+
+# benchmarks/run.py, then every benchmarks/bench_*.py; each writes its own section of
+# benchmarks/RESULTS.md.
+bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py
+	@for script in benchmarks/bench_*.py; do \
+		echo "== $$script"; $(BIN)/python "$$script" || exit 1; \
+	done
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache

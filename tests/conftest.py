@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,14 @@ from softcalc_bayes import Network, load_network
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_VOCABULARY = ROOT.parent / "shared" / "spec" / "vocabulary.yaml"
 VENDORED_VOCABULARY = Path(__file__).parent / "data" / "vocabulary.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spec_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test session gets its own spec cache (see ``softcalc_bayes._cache``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOFTCALC_CACHE_DIR", str(tmp_path_factory.mktemp("spec-cache")))
+        yield
 
 
 @pytest.fixture(scope="session")

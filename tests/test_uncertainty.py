@@ -18,9 +18,9 @@ from scipy import stats
 from conftest import GATED_NODES, TINY, assumed_node, write_network
 from softcalc_bayes import EvidenceError, Network, load_network
 from softcalc_bayes._engine import Engine
+from softcalc_bayes._engine.sampling import _Block
 from softcalc_bayes.uncertainty import (
     UncertaintyResult,
-    _Block,
     _plan,
     posterior_uncertainty,
     sobol_indices,

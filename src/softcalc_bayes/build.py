@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pgmpy.factors.discrete import TabularCPD
-from pgmpy.models import DiscreteBayesianNetwork
-
 from ._engine import NodeLike
 from .exceptions import NetworkSpecError
 from .spec import NetworkSpec
@@ -19,7 +16,12 @@ def pgmpy_model_from_nodes(nodes: Sequence[NodeLike]) -> Any:
     """A checked pgmpy ``DiscreteBayesianNetwork`` from nodes with tables.
 
     ``cpt`` rows are parent configurations in C order, which is pgmpy's column order.
+    pgmpy is imported here, on first use: it takes longer to import than the rest
+    of the library together.
     """
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
     states = {n.name: list(n.states) for n in nodes}
     model = DiscreteBayesianNetwork()
     model.add_nodes_from(states)

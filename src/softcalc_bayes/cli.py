@@ -1,265 +1,144 @@
 """The ``softcalc`` command line. The only module that prints.
 
-Exit status: 0 on success, 2 on bad input (one line on stderr), 1 when a check
-(``validate``, ``check``) finds problems.
+Exit status: 0 on success; 2 on bad input (one line ``softcalc: error: ...`` on
+stderr: argument errors and every :class:`~softcalc_bayes.exceptions.SoftcalcError`);
+70 on an internal error, i.e. a bug (one line asking for a report, or the traceback
+when ``SOFTCALC_DEBUG=1``); 130 when interrupted; 141 when the reader of the
+output goes away (``softcalc evaluate | head``), silently, as other tools do.
+
+To add a command, write a ``register_<name>(sub)`` function (see
+:mod:`softcalc_bayes._cli_commands`; the option helpers are in
+:mod:`softcalc_bayes._cli_args`) and list it in :data:`COMMANDS`. It adds a
+sub-parser with :func:`~softcalc_bayes._cli_args.add_command`, gives every option a
+help text and ``--json``, and sets ``func``, which runs on the parsed arguments and
+returns the exit status. Raise :class:`~softcalc_bayes._cli_args.UsageError` or a
+``SoftcalcError`` for bad input. Heavy modules (pandas, the network) are imported
+inside the commands, so ``softcalc --help`` and ``--version`` answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Any
 
-import pandas as pd
+from . import _cli_commands as commands
+from ._cli_args import Parser, UsageError
+from .exceptions import SoftcalcError
 
-from .exceptions import EvidenceError, SoftcalcError
-from .network import Network, load_network
+__all__ = ["COMMANDS", "EXIT_BUG", "EXIT_PIPE", "EXIT_USAGE", "build_parser", "main"]
 
-__all__ = ["main"]
+EXIT_USAGE = 2
+EXIT_BUG = 70  # EX_SOFTWARE (sysexits.h)
+EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a tool killed by a closed pipe reports
+DEBUG_VARIABLE = "SOFTCALC_DEBUG"
 
+DESCRIPTION = (
+    "Bayesian differential diagnosis of soft-tissue calcification and ossification, "
+    "from documented priors."
+)
+EPILOG = (
+    "Findings are given as finding=state (softcalc nodes lists them). "
+    "Exit status: 0 success, 2 bad input, 70 internal error (please report it)."
+)
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(f"{self.prog}: {message}")
-
-
-def _parse_evidence(tokens: Sequence[str]) -> dict[str, str]:
-    evidence: dict[str, str] = {}
-    for token in tokens:
-        name, sep, value = token.partition("=")
-        if not sep or not name or not value:
-            raise _UsageError(f"Evidence must be written finding=state, got {token!r}")
-        if name in evidence:
-            raise _UsageError(f"Finding {name!r} is given twice")
-        evidence[name] = value
-    return evidence
-
-
-def _network(args: argparse.Namespace) -> Network:
-    return load_network(getattr(args, "network", None), profile=getattr(args, "profile", None))
-
-
-def _print_table(frame: pd.DataFrame, as_json: bool, floatfmt: str = "{:.4f}") -> None:
-    if as_json:
-        print(frame.to_json(orient="records", indent=2))
-        return
-    shown = frame.copy()
-    for column in shown.columns:
-        if pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].map(floatfmt.format)
-        else:
-            shown[column] = shown[column].astype(object).where(shown[column].notna(), "-")
-    print(shown.to_string(index=False))
+COMMANDS: tuple[Callable[[Any], None], ...] = (
+    commands.register_diagnose,
+    commands.register_demo,
+    commands.register_nodes,
+    commands.register_validate,
+    commands.register_evaluate,
+    commands.register_coverage,
+    commands.register_sensitivity,
+    commands.register_uncertainty,
+)
+"""One registration function per command, in the order ``--help`` lists them."""
 
 
-def _differential(net: Network, evidence: dict[str, str], top: int) -> pd.DataFrame:
-    post = net.posterior(evidence).head(top)
-    return pd.DataFrame(
-        {
-            "diagnosis": post.index,
-            "label": [net.labels[d] for d in post.index],
-            "probability": post.to_numpy(),
-        }
+class _VersionAction(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from . import __version__
+
+        print(f"softcalc {__version__}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``softcalc`` parser with every command of :data:`COMMANDS`."""
+    parser = Parser(prog="softcalc", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="print the version and exit"
     )
-
-
-def _cmd_diagnose(args: argparse.Namespace) -> int:
-    net = _network(args)
-    _print_table(_differential(net, _parse_evidence(args.evidence), args.top), args.json)
-    return 0
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from .cases import load_examples
-
-    net = _network(args)
-    case = load_examples()[0]
-    print(f"Example case {case.id} ({case.citation}); profile {net.profile!r}")
-    for name, value in case.findings.items():
-        print(f"  {name} = {value}")
-    print()
-    _print_table(_differential(net, dict(case.findings), args.top), False)
-    print(f"\nFinal diagnosis in the source: {case.diagnosis}")
-    return 0
-
-
-def _cmd_nodes(args: argparse.Namespace) -> int:
-    net = _network(args)
-    names = [args.node] if args.node else list(net.findings)
-    rows = []
-    for name in names:
-        node = net.node(name)
-        rows.append({"node": name, "kind": node.kind, "states": ", ".join(node.states)})
-    frame = pd.DataFrame(rows)
-    if args.json:
-        print(frame.to_json(orient="records", indent=2))
-    else:
-        print(frame.to_string(index=False))
-    return 0
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    net = load_network(args.path)
-    net.pgmpy_model.check_model()
-    params = net.parameters()
-    documented = (params["basis"] != "assumption").mean()
-    print(
-        f"OK: {net.spec.name} at {net.spec.path}: {len(net.nodes)} nodes, "
-        f"{len(params)} parameters ({documented:.1%} documented), "
-        f"{len(net.spec.sources)} sources, profiles: {', '.join(net.profiles)}"
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=Parser
     )
-    return 0
-
-
-def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .cases import holdout_cases_path, load_cases
-    from .evaluate import evaluate
-
-    if args.holdout and args.cases is not None:
-        raise EvidenceError("Give either a case file/folder or --holdout, not both")
-    net = _network(args)
-    report = evaluate(net, load_cases(holdout_cases_path() if args.holdout else args.cases))
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-        return 0
-    print(report.summary_text())
-    return 0
-
-
-def _cmd_coverage(args: argparse.Namespace) -> int:
-    from .coverage import coverage
-
-    net = _network(args)
-    report = coverage(net)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-        return 0
-    print(report.summary_text())
-    return 0
-
-
-def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .sensitivity import sensitivity
-
-    net = _network(args)
-    table = sensitivity(net, _parse_evidence(args.evidence), target=args.target, state=args.state)
-    cols = [
-        "node",
-        "parents",
-        "state",
-        "x0",
-        "sensitivity_value",
-        "admissible_low",
-        "admissible_high",
-        "source",
-        "basis",
-    ]
-    shown = table.head(args.top)[cols].copy()
-    shown["parents"] = shown["parents"].map(lambda d: ",".join(f"{k}={v}" for k, v in d.items()))
-    _print_table(shown, args.json)
-    if args.plot:
-        from .plotting import plot_tornado
-
-        ax = plot_tornado(table, top=args.top)
-        ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-        print(f"\nTornado plot written to {args.plot}")
-    return 0
-
-
-def _cmd_uncertainty(args: argparse.Namespace) -> int:
-    from .uncertainty import posterior_uncertainty
-
-    net = _network(args)
-    result = posterior_uncertainty(
-        net, _parse_evidence(args.evidence), n_samples=args.samples, seed=args.seed
-    )
-    _print_table(result.summary.head(args.top).reset_index(), args.json)
-    if not args.json:
-        print(
-            f"\nP({result.top!r} stays the most likely diagnosis) = {result.p_top_stays:.3f} "
-            f"over {args.samples} samples"
-        )
-    return 0
-
-
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="softcalc", description=__doc__.splitlines()[0] if __doc__ else None)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    def common(p: argparse.ArgumentParser, evidence: bool = False) -> None:
-        p.add_argument(
-            "--network", type=Path, default=None, help="network folder (default: packaged)"
-        )
-        p.add_argument("--profile", default=None, help="prior profile (clinical setting)")
-        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-        if evidence:
-            p.add_argument("evidence", nargs="*", help="findings as finding=state")
-
-    p = sub.add_parser("diagnose", help="ranked differential for the given findings")
-    common(p, evidence=True)
-    p.add_argument("--top", type=int, default=10)
-    p.set_defaults(func=_cmd_diagnose)
-
-    p = sub.add_parser("demo", help="the ranked differential of a built-in example case")
-    common(p)
-    p.add_argument("--top", type=int, default=10)
-    p.set_defaults(func=_cmd_demo)
-
-    p = sub.add_parser("nodes", help="list findings and their states")
-    common(p)
-    p.add_argument("node", nargs="?", default=None)
-    p.set_defaults(func=_cmd_nodes)
-
-    p = sub.add_parser("validate", help="validate a network folder (default: packaged)")
-    p.add_argument("path", nargs="?", type=Path, default=None)
-    p.set_defaults(func=_cmd_validate)
-
-    p = sub.add_parser("evaluate", help="accuracy and calibration on a case library")
-    common(p)
-    p.add_argument("cases", nargs="?", type=Path, default=None, help="case file or folder")
-    p.add_argument(
-        "--holdout", action="store_true", help="the packaged held-out cases instead of the library"
-    )
-    p.set_defaults(func=_cmd_evaluate)
-
-    p = sub.add_parser("coverage", help="share of documented vs assumed parameters")
-    common(p)
-    p.set_defaults(func=_cmd_coverage)
-
-    p = sub.add_parser("sensitivity", help="one-way sensitivity of a posterior to every parameter")
-    common(p, evidence=True)
-    p.add_argument("--target", default=None)
-    p.add_argument("--state", default=None)
-    p.add_argument("--top", type=int, default=15)
-    p.add_argument("--plot", type=Path, default=None, help="write a tornado plot (PNG)")
-    p.set_defaults(func=_cmd_sensitivity)
-
-    p = sub.add_parser("uncertainty", help="Monte Carlo over the documented parameter uncertainty")
-    common(p, evidence=True)
-    p.add_argument("--samples", type=int, default=10_000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--top", type=int, default=10)
-    p.set_defaults(func=_cmd_uncertainty)
+    for register in COMMANDS:
+        register(sub)
     return parser
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []  # pragma: no cover
+
+
+def _error(message: str) -> int:
+    print(f"softcalc: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            names = ", ".join(_command_names(parser))
+            return _error(f"no command given; choose one of: {names} (softcalc --help)")
+        status: int = args.func(args)
+        return status
+    except (UsageError, SoftcalcError) as exc:
+        return _error(str(exc) or type(exc).__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``softcalc`` command line; return the exit status."""
-    parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
-        status: int = args.func(args)
-        return status
-    except (_UsageError, SoftcalcError, ValueError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"softcalc: error: {message}", file=sys.stderr)
-        return 2
+        return _run(argv)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
+    except KeyboardInterrupt:
+        print("softcalc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # anything else is a bug in softcalc-bayes
+        if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            raise
+        print(
+            f"softcalc: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}. "
+            "This is a bug in softcalc-bayes: please report it with the command you ran "
+            f"({DEBUG_VARIABLE}=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from ._engine import Engine, ZeroProbabilityError
 from ._evidence import _likelihoods, encode_frame, encode_hard, encode_soft
 from ._validation import unknown_message
 from .exceptions import EvidenceError
-from .spec import NetworkSpec, NodeSpec, load_spec, select_profile
+from .spec import NetworkSpec, NodeSpec, select_profile
 
 __all__ = ["Evidence", "MPEResult", "Network", "load_network"]
 
@@ -609,4 +609,6 @@ def load_network(path: str | Path | None = None, *, profile: str | None = None) 
     >>> "myositis_ossificans" in net.states("diagnosis")
     True
     """
-    return Network(load_spec(path, profile=profile))
+    from ._cache import load_spec_cached  # a disk cache of validated specs
+
+    return Network(load_spec_cached(path, profile=profile))

@@ -32,16 +32,15 @@ underflow to an exact zero.
 
 from __future__ import annotations
 
-import string
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from ._engine.sampling import _Plan, build_plan
 from ._validation import unknown_message
 from .exceptions import EngineError, EvidenceError
 
@@ -51,10 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["UncertaintyResult", "posterior_uncertainty", "row_concentrations", "sobol_indices"]
 
 Seed = int | np.random.Generator | None
-
-_LETTERS = string.ascii_letters
-_TINY = 1e-280  # below this an inverse CDF is replaced by its small-x asymptote
-_U_EPS = 1e-12  # uniforms are clipped to [_U_EPS, 1 - _U_EPS]
 
 
 # --------------------------------------------------------------------------- results
@@ -94,131 +89,6 @@ class UncertaintyResult:
         )
 
 
-# --------------------------------------------------------------------------- plan
-@dataclass(frozen=True)
-class _Block:
-    """Uncertain parameters of one node's table, as far as the query needs them.
-
-    ``beta``: the observed entry of every row; ``a`` is its alpha and ``b`` the alpha
-    of the rest of the row, both of shape ``(rows,)``; values are ``log p_obs`` with
-    shape ``(n, rows)``. ``dirichlet``: whole rows; ``a`` has shape ``(rows, card)``;
-    values are ``log p`` with shape ``(n, rows, card)``.
-    """
-
-    node: str
-    kind: Literal["beta", "dirichlet"]
-    group: str
-    a: np.ndarray
-    b: np.ndarray
-
-    @property
-    def free(self) -> np.ndarray:
-        """Entries that are random (need one uniform each in a Sobol design)."""
-        if self.kind == "beta":
-            return np.asarray((self.a > 0) & (self.b > 0))
-        return np.asarray((self.a > 0) & ((self.a > 0).sum(axis=1, keepdims=True) > 1))
-
-    def fixed(self, n: int) -> np.ndarray:
-        """Values of size ``n`` with the deterministic entries filled in (free: NaN)."""
-        out = np.full((n, *self.a.shape), np.nan)
-        out[:, self.a == 0] = -np.inf
-        out[:, (self.a > 0) & ~self.free] = 0.0  # the entry is 1 in every sample
-        return out
-
-
-@dataclass(frozen=True)
-class _Term:
-    """One factor ``log m_C(d)`` of the posterior: a block, or an einsum over blocks."""
-
-    blocks: tuple[int, ...]
-    subscripts: str | None = None  # None: the single block holds log m_C(d) directly
-    shapes: tuple[tuple[int, ...], ...] = ()
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What to sample for one query, and how to combine it into ``log P(d, e)``."""
-
-    n_t: int
-    blocks: tuple[_Block, ...]
-    terms: tuple[_Term, ...]
-
-    # ------------------------------------------------------------ Monte Carlo
-    def draw(self, rng: np.random.Generator, n: int) -> list[np.ndarray]:
-        values: list[np.ndarray] = []
-        for block in self.blocks:
-            if block.kind == "beta":
-                lga = _log_gamma(rng, block.a, n)
-                lgb = _log_gamma(rng, block.b, n)
-                values.append(lga - np.logaddexp(lga, lgb))
-            else:
-                values.append(_log_normalise(_log_gamma(rng, block.a, n)))
-        return values
-
-    # ------------------------------------------------------------ Sobol design
-    def variables(self) -> tuple[list[str], list[str]]:
-        """Names and groups of the uniform inputs, in column order."""
-        names: list[str] = []
-        groups: list[str] = []
-        for block in self.blocks:
-            for idx in np.argwhere(block.free):
-                names.append(f"{block.node}[{','.join(str(int(i)) for i in idx)}]")
-                groups.append(block.group)
-        return names, groups
-
-    def from_uniforms(self, u: np.ndarray) -> list[np.ndarray]:
-        """Block values as a deterministic function of uniforms ``u`` (n, n_variables)."""
-        n = u.shape[0]
-        params_a: list[np.ndarray] = []
-        params_b: list[np.ndarray] = []
-        for block in self.blocks:
-            free = block.free
-            params_a.append(block.a[free])
-            params_b.append(block.b[free] if block.kind == "beta" else np.full(free.sum(), np.nan))
-        a = np.concatenate(params_a) if params_a else np.zeros(0)
-        b = np.concatenate(params_b) if params_b else np.zeros(0)
-        logs = _inverse_cdf_columns(u, a, b)
-        values: list[np.ndarray] = []
-        start = 0
-        for block in self.blocks:
-            out = block.fixed(n)
-            free = block.free
-            k = int(free.sum())
-            out[:, free] = logs[:, start : start + k]
-            start += k
-            values.append(out if block.kind == "beta" else _log_normalise(out))
-        return values
-
-    # ------------------------------------------------------------ combination
-    def posterior(self, values: Sequence[np.ndarray]) -> np.ndarray:
-        """``P(d | e)`` per sample, shape ``(n, n_diagnoses)``."""
-        n = values[0].shape[0] if values else 1
-        logj = np.zeros((n, self.n_t))
-        for term in self.terms:
-            if term.subscripts is None:
-                logj += values[term.blocks[0]].reshape(n, self.n_t)
-                continue
-            operands: list[np.ndarray] = []
-            shift = np.zeros(n)
-            for b, shape in zip(term.blocks, term.shapes, strict=True):
-                flat = values[b].reshape(n, -1)
-                peak = flat.max(axis=1)
-                peak = np.where(np.isfinite(peak), peak, 0.0)
-                operands.append(np.exp(flat - peak[:, None]).reshape(n, *shape))
-                shift += peak
-            m = np.einsum(term.subscripts, *operands, optimize="greedy")
-            with np.errstate(divide="ignore"):
-                logj += np.log(m) + shift[:, None]
-        peak = logj.max(axis=1, keepdims=True)
-        if not np.all(np.isfinite(peak)):
-            raise EngineError(
-                "Every diagnosis has probability zero in some sampled network "
-                "(numerical underflow); please report this case"
-            )
-        p = np.exp(logj - peak)
-        return np.asarray(p / p.sum(axis=1, keepdims=True))
-
-
 def row_concentrations(net: Network, name: str) -> np.ndarray:
     """Equivalent sample size of every row of a node's table: ``sum_j strength_j * p_j``.
 
@@ -244,148 +114,15 @@ def _alphas(net: Network, name: str) -> np.ndarray:
     return np.where(cpt > 0, row_concentrations(net, name)[:, None] * cpt, 0.0)
 
 
-def _prune(parents: Sequence[tuple[int, ...]], factors: Sequence[int], keep: set[int]) -> list[int]:
-    """Drop barren nodes: factors outside ``keep`` with no kept child, repeatedly."""
-    kept = set(factors)
-    changed = True
-    while changed:
-        changed = False
-        for f in sorted(kept):
-            if f not in keep and not any(f in parents[g] for g in kept):
-                kept.discard(f)
-                changed = True
-    return [f for f in factors if f in kept]
-
-
 def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
-    engine = net.engine.star
-    if engine is None:
+    """The sampling plan of a query on ``net`` (see :mod:`softcalc_bayes._engine.sampling`)."""
+    star = net.engine.star
+    if star is None:
         raise EngineError(
             "Parameter uncertainty samples the components around the diagnosis; this "
             "network's components are too large to tabulate (star plan unavailable)"
         )
-    pivot = engine.pivot
-    n_t = int(engine.cards[pivot])
-    observed = {engine.index[name]: state for name, state in codes.items()}
-    blocks: list[_Block] = []
-    terms: list[_Term] = []
-    if engine.prior_factor:
-        alpha = _alphas(net, engine.names[pivot])
-        blocks.append(_Block(engine.names[pivot], "dirichlet", "prior", alpha, np.zeros(0)))
-        terms.append(_Term((0,)))
-    for comp in engine.components:
-        if pivot not in comp.factors and not any(v in observed for v in comp.variables):
-            continue  # no evidence: m_C = 1
-        kept = _prune(engine.parents, comp.factors, {*observed, pivot})
-        if not any(pivot in (*engine.parents[f], f) for f in kept):
-            continue  # constant in the diagnosis: cancels on normalisation
-        latent = [engine.names[f] for f in kept if net.spec.nodes[engine.names[f]].kind == "latent"]
-        shared_group = "+".join(latent) if latent else None
-        first = len(blocks)
-        for f in kept:
-            name = engine.names[f]
-            alpha = _alphas(net, name)
-            group = shared_group or name
-            if f in observed:
-                s = observed[f]
-                rest = np.delete(alpha, s, axis=1).sum(axis=1)
-                blocks.append(_Block(name, "beta", group, alpha[:, s].copy(), rest))
-            else:
-                blocks.append(_Block(name, "dirichlet", group, alpha, np.zeros(0)))
-        if len(kept) == 1 and kept[0] in observed and engine.parents[kept[0]] == (pivot,):
-            terms.append(_Term((first,)))
-            continue
-        used = dict.fromkeys([pivot, *kept, *(p for f in kept for p in engine.parents[f])])
-        letter = {v: _LETTERS[i + 1] for i, v in enumerate(used)}
-        subs: list[str] = []
-        shapes: list[tuple[int, ...]] = []
-        for f in kept:
-            family = engine.parents[f] if f in observed else (*engine.parents[f], f)
-            subs.append(_LETTERS[0] + "".join(letter[v] for v in family))
-            shapes.append(tuple(int(engine.cards[v]) for v in family))
-        terms.append(
-            _Term(
-                tuple(range(first, len(blocks))),
-                ",".join(subs) + "->" + _LETTERS[0] + letter[pivot],
-                tuple(shapes),
-            )
-        )
-    return _Plan(n_t, tuple(blocks), tuple(terms))
-
-
-# --------------------------------------------------------------------------- draws
-def _log_gamma(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
-    """Logs of independent Gamma(alpha) draws, shape ``(n, *alpha.shape)``.
-
-    ``-inf`` where ``alpha == 0``. Shapes below 1 use ``G(a) = G(a + 1) U^(1/a)`` in
-    log space, which never underflows.
-    """
-    small = (alpha > 0) & (alpha < 1)
-    g = rng.standard_gamma(np.where(small, alpha + 1.0, alpha), size=(n, *alpha.shape))
-    with np.errstate(divide="ignore"):
-        out = np.log(g)
-    if small.any():
-        idx = np.flatnonzero(small)
-        flat = out.reshape(n, -1)
-        flat[:, idx] += np.log1p(-rng.random((n, idx.size))) / alpha.ravel()[idx]
-    return out
-
-
-def _log_normalise(logs: np.ndarray) -> np.ndarray:
-    """Normalise log weights over the last axis (a Dirichlet row from Gamma draws)."""
-    peak = logs.max(axis=-1, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):
-        total = np.log(np.exp(logs - peak).sum(axis=-1, keepdims=True)) + peak
-    return np.asarray(logs - total)
-
-
-def _inverse_cdf_columns(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Log quantiles of column ``j`` of ``u``: Beta(a_j, b_j), or Gamma(a_j) where b_j is NaN.
-
-    A Sobol design repeats every value of a column many times, so each column's
-    inverse CDF is evaluated only at its distinct values.
-    """
-    n, d = u.shape
-    uniques: list[np.ndarray] = []
-    inverses: list[np.ndarray] = []
-    for j in range(d):
-        q, inv = np.unique(u[:, j], return_inverse=True)
-        uniques.append(q)
-        inverses.append(inv.ravel())
-    if d == 0:
-        return np.zeros((n, 0))
-    lengths = np.array([q.size for q in uniques])
-    flat_u = np.clip(np.concatenate(uniques), _U_EPS, 1.0 - _U_EPS)
-    col = np.repeat(np.arange(d), lengths)
-    aa, bb = a[col], b[col]
-    res = np.empty(flat_u.size)
-    beta = ~np.isnan(bb)
-    res[beta] = _beta_log_ppf(aa[beta], bb[beta], flat_u[beta])
-    res[~beta] = _gamma_log_ppf(aa[~beta], flat_u[~beta])
-    out = np.empty((n, d))
-    starts = np.concatenate([[0], np.cumsum(lengths)])
-    for j in range(d):
-        out[:, j] = res[starts[j] : starts[j + 1]][inverses[j]]
-    return out
-
-
-def _beta_log_ppf(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
-    x = special.betaincinv(a, b, u)
-    tiny = x < _TINY  # I_x(a, b) ~ x^a / (a B(a, b)) as x -> 0
-    with np.errstate(divide="ignore"):
-        out = np.log(x)
-    out[tiny] = (np.log(u[tiny]) + np.log(a[tiny]) + special.betaln(a[tiny], b[tiny])) / a[tiny]
-    return np.asarray(out)
-
-
-def _gamma_log_ppf(a: np.ndarray, u: np.ndarray) -> np.ndarray:
-    x = special.gammaincinv(a, u)
-    tiny = x < _TINY  # P(a, x) ~ x^a / Gamma(a + 1) as x -> 0
-    with np.errstate(divide="ignore"):
-        out = np.log(x)
-    out[tiny] = (np.log(u[tiny]) + special.gammaln(a[tiny] + 1.0)) / a[tiny]
-    return np.asarray(out)
+    return build_plan(star, codes, lambda name: _alphas(net, name), set(net.latent))
 
 
 # --------------------------------------------------------------------------- checks

@@ -1,0 +1,351 @@
+"""The built-in ``softcalc`` commands: one ``register_<name>`` function each.
+
+A registration function adds the command's sub-parser (every option with a help
+text, ``--json`` included) and sets ``func``, which runs the command on the parsed
+arguments and returns the exit status. Modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._cli_args import (
+    PLOT_SUFFIXES,
+    UsageError,
+    add_command,
+    complete_soft,
+    evidence_argument,
+    json_option,
+    network_from,
+    network_options,
+    output_file,
+    parse_evidence,
+    parse_soft,
+    positive_int,
+    seed_int,
+    top_option,
+)
+from ._cli_output import emit_json, print_table, records
+from .exceptions import EvidenceError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .network import Network
+
+__all__ = [
+    "register_coverage",
+    "register_demo",
+    "register_diagnose",
+    "register_evaluate",
+    "register_nodes",
+    "register_sensitivity",
+    "register_uncertainty",
+    "register_validate",
+]
+
+
+def differential(
+    net: Network,
+    evidence: dict[str, str],
+    top: int,
+    soft: dict[str, dict[str, float]] | None = None,
+) -> pd.DataFrame:
+    import pandas as pd
+
+    post = net.posterior(evidence, soft=soft or None).head(top)
+    return pd.DataFrame(
+        {
+            "diagnosis": post.index,
+            "label": [net.labels[d] for d in post.index],
+            "probability": post.to_numpy(),
+        }
+    )
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    net = network_from(args)
+    soft = complete_soft(net, parse_soft(args.evidence))
+    table = differential(net, parse_evidence(args.evidence), args.top, soft)
+    if args.json:
+        emit_json(records(table))
+    else:
+        print_table(table)
+    return 0
+
+
+def register_diagnose(sub: Any) -> None:
+    p = add_command(sub, "diagnose", _cmd_diagnose, "ranked differential for the given findings")
+    evidence_argument(p)
+    network_options(p)
+    top_option(p, 10, "most probable diagnoses")
+    json_option(p)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .cases import load_examples
+
+    net = network_from(args)
+    case = load_examples()[0]
+    table = differential(net, dict(case.findings), args.top)
+    if args.json:
+        emit_json(
+            {
+                "case": {
+                    "id": case.id,
+                    "citation": case.citation,
+                    "findings": dict(case.findings),
+                    "diagnosis": case.diagnosis,
+                },
+                "profile": net.profile,
+                "posterior": records(table),
+            }
+        )
+        return 0
+    print(f"Example case {case.id} ({case.citation}); profile {net.profile!r}")
+    for name, value in case.findings.items():
+        print(f"  {name} = {value}")
+    print()
+    print_table(table)
+    print(f"\nFinal diagnosis in the source: {case.diagnosis}")
+    return 0
+
+
+def register_demo(sub: Any) -> None:
+    p = add_command(sub, "demo", _cmd_demo, "the ranked differential of a built-in example case")
+    network_options(p)
+    top_option(p, 10, "most probable diagnoses")
+    json_option(p)
+
+
+def _cmd_nodes(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    net = network_from(args)
+    names = [args.node] if args.node else list(net.findings)
+    rows = [
+        {"node": name, "kind": net.node(name).kind, "states": list(net.states(name))}
+        for name in names
+    ]
+    if args.json:
+        emit_json(rows)
+        return 0
+    frame = pd.DataFrame(rows)
+    frame["states"] = frame["states"].map(", ".join)
+    print(frame.to_string(index=False))
+    return 0
+
+
+def register_nodes(sub: Any) -> None:
+    p = add_command(sub, "nodes", _cmd_nodes, "list the findings and their states")
+    p.add_argument(
+        "node", nargs="?", default=None, help="show only this node (default: every finding)"
+    )
+    network_options(p, profile=False)
+    json_option(p)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .network import Network
+    from .spec import load_spec
+
+    net = Network(load_spec(args.path))  # always read afresh, never from the cache
+    net.pgmpy_model.check_model()
+    params = net.parameters()
+    result = {
+        "name": net.spec.name,
+        "version": net.spec.version,
+        "path": str(net.spec.path),
+        "nodes": len(net.nodes),
+        "parameters": len(params),
+        "documented_share": float((params["basis"] != "assumption").mean()),
+        "sources": len(net.spec.sources),
+        "profiles": list(net.profiles),
+    }
+    if args.json:
+        emit_json(result)
+        return 0
+    print(
+        f"OK: {result['name']} at {result['path']}: {result['nodes']} nodes, "
+        f"{result['parameters']} parameters ({result['documented_share']:.1%} documented), "
+        f"{result['sources']} sources, profiles: {', '.join(net.profiles)}"
+    )
+    return 0
+
+
+def register_validate(sub: Any) -> None:
+    p = add_command(
+        sub, "validate", _cmd_validate, "read and check a network folder (default: packaged)"
+    )
+    p.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="network folder with network.yaml (default: the packaged network)",
+    )
+    json_option(p)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .cases import holdout_cases_path, load_cases
+    from .evaluate import evaluate
+
+    if args.holdout and args.cases is not None:
+        raise EvidenceError("Give either a case file/folder or --holdout, not both")
+    net = network_from(args)
+    report = evaluate(net, load_cases(holdout_cases_path() if args.holdout else args.cases))
+    if args.json:
+        emit_json(report.to_dict())
+    else:
+        print(report.summary_text())
+    return 0
+
+
+def register_evaluate(sub: Any) -> None:
+    p = add_command(sub, "evaluate", _cmd_evaluate, "accuracy and calibration on a case library")
+    p.add_argument(
+        "cases",
+        nargs="?",
+        type=Path,
+        default=None,
+        metavar="CASES",
+        help="case file or folder of *.yaml cases (default: the packaged case library)",
+    )
+    p.add_argument(
+        "--holdout", action="store_true", help="the packaged held-out cases instead of the library"
+    )
+    network_options(p)
+    json_option(p)
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from .coverage import coverage
+
+    report = coverage(network_from(args))
+    if args.json:
+        emit_json(report.to_dict())
+    else:
+        print(report.summary_text())
+    return 0
+
+
+def register_coverage(sub: Any) -> None:
+    p = add_command(sub, "coverage", _cmd_coverage, "share of documented and assumed parameters")
+    network_options(p, profile=False)
+    json_option(p)
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from .sensitivity import sensitivity
+
+    net = network_from(args)
+    table = sensitivity(net, parse_evidence(args.evidence), target=args.target, state=args.state)
+    if args.json:
+        emit_json(records(table.head(args.top)))
+    else:
+        cols = ["node", "parents", "state", "x0", "sensitivity_value"]
+        cols += ["admissible_low", "admissible_high", "source", "basis"]
+        shown = table.head(args.top)[cols].copy()
+        shown["parents"] = shown["parents"].map(
+            lambda d: ",".join(f"{k}={v}" for k, v in d.items())
+        )
+        print_table(shown)
+    if args.plot:
+        from .plotting import plot_tornado
+
+        ax = plot_tornado(table, top=args.top)
+        try:
+            ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        except OSError as exc:
+            raise UsageError(f"--plot {str(args.plot)!r}: {exc.strerror or exc}") from None
+        if not args.json:
+            print(f"\nTornado plot written to {args.plot}")
+    return 0
+
+
+def register_sensitivity(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "sensitivity",
+        _cmd_sensitivity,
+        "one-way sensitivity of a posterior to every parameter",
+    )
+    evidence_argument(p)
+    p.add_argument(
+        "--target", default=None, metavar="NODE", help="queried node (default: the diagnosis)"
+    )
+    p.add_argument(
+        "--state",
+        default=None,
+        metavar="STATE",
+        help="queried state of the target (default: the most probable one)",
+    )
+    network_options(p)
+    top_option(p, 15, "most influential parameters")
+    p.add_argument(
+        "--plot",
+        type=output_file,
+        default=None,
+        metavar="FILE",
+        help=f"also write a tornado plot ({', '.join(PLOT_SUFFIXES)}; needs matplotlib)",
+    )
+    json_option(p)
+
+
+def _cmd_uncertainty(args: argparse.Namespace) -> int:
+    from .uncertainty import posterior_uncertainty
+
+    net = network_from(args)
+    result = posterior_uncertainty(
+        net, parse_evidence(args.evidence), n_samples=args.samples, seed=args.seed
+    )
+    summary = result.summary.head(args.top).reset_index()
+    if args.json:
+        emit_json(
+            {
+                "top": result.top,
+                "p_top_stays": result.p_top_stays,
+                "credible": result.credible,
+                "n_samples": len(result.samples),
+                "seed": args.seed,
+                "summary": records(summary),
+            }
+        )
+        return 0
+    print_table(summary)
+    print(
+        f"\nP({result.top!r} stays the most likely diagnosis) = {result.p_top_stays:.3f} "
+        f"over {len(result.samples)} samples (seed {args.seed})"
+    )
+    return 0
+
+
+def register_uncertainty(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "uncertainty",
+        _cmd_uncertainty,
+        "Monte Carlo over the documented parameter uncertainty",
+    )
+    evidence_argument(p)
+    p.add_argument(
+        "--samples",
+        type=positive_int,
+        default=10_000,
+        metavar="N",
+        help="number of Monte Carlo samples (default 10000)",
+    )
+    p.add_argument(
+        "--seed",
+        type=seed_int,
+        default=0,
+        metavar="SEED",
+        help="random seed, a whole number of at least 0 (default 0)",
+    )
+    network_options(p)
+    top_option(p, 10, "most probable diagnoses")
+    json_option(p)

@@ -1,0 +1,65 @@
+"""Output helpers of the command line: aligned tables and strict JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["emit_json", "jsonable", "print_table", "records"]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: numpy scalars unwrapped, NaN and pandas NA as None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jsonable({"p": np.float64(0.5), "missing": float("nan"), "parents": ("a", "b")})
+    {'p': 0.5, 'missing': None, 'parents': ['a', 'b']}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    return str(value)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` (index included when it is named) as JSON-ready dicts."""
+    if frame.index.name is not None:
+        frame = frame.reset_index()
+    return [jsonable(row) for row in frame.to_dict(orient="records")]
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as strict JSON (no NaN)."""
+    print(json.dumps(jsonable(data), indent=2, allow_nan=False))
+
+
+def print_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> None:
+    """Print ``frame`` aligned, floats formatted, missing values shown as '-'."""
+    import pandas as pd
+
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(floatfmt.format)
+        else:
+            shown[column] = shown[column].astype(object).where(shown[column].notna(), "-")
+    print(shown.to_string(index=False))

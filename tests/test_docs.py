@@ -1,0 +1,62 @@
+"""The documentation site's hook: every page is in the navigation (the build is `make docs`)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytest.importorskip("mkdocs", reason="the docs extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def hook() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_site_hook", ROOT / "docs/hooks/site.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pages(nav: list[Any]) -> list[str]:
+    out: list[str] = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        out += _pages(value) if isinstance(value, list) else [value]
+    return out
+
+
+def test_navigation_has_every_page(hook: ModuleType) -> None:
+    config = hook.on_config({"docs_dir": str(ROOT / "docs")})
+    pages = _pages(config["nav"])
+    assert pages[0] == "index.md"
+    for md in (ROOT / "docs").glob("*.md"):
+        assert md.name in pages
+    assert {"format.md", "cli.md"} <= set(pages)
+    assert {f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")} <= set(pages)
+    for module in ("network", "spec", "sensitivity", "uncertainty", "plotting"):
+        assert f"api/{module}.md" in pages
+    assert len(pages) == len(set(pages))
+
+
+def test_api_pages_cover_every_public_module(hook: ModuleType) -> None:
+    modules = {p.stem for p in (ROOT / "src/softcalc_bayes").glob("*.py")}
+    public = {m for m in modules if not m.startswith("_")} - {"cli"}
+    assert set(hook.public_modules()) == public
+    assert hook.api_page("network") == "# softcalc_bayes.network\n\n::: softcalc_bayes.network\n"
+
+
+def test_command_line_page_lists_every_command(hook: ModuleType) -> None:
+    from softcalc_bayes.cli import build_parser
+
+    page = hook.cli_page()
+    sub = next(a for a in build_parser()._actions if hasattr(a, "_name_parser_map"))
+    assert isinstance(sub.choices, dict)
+    for name in sub.choices:
+        assert f"## softcalc {name}\n" in page
+    assert "--json" in page
