@@ -54,7 +54,9 @@ def test_latent_nodes_tie_concordant_tests(net: Network) -> None:
     assert net.node("ring_or_giant_marker_chromosomes").parents == ("amplification_12q",)
     for lab in ("serum_calcium", "serum_phosphate", "serum_pth"):
         assert net.node(lab).parents == ("mineral_metabolism",)
-    assert set(net.latent) == {"amplification_12q", "mineral_metabolism"}
+    for finding in ("zonal_pattern", "mineralization_pattern", "evolution"):
+        assert "lesion_stage" in net.node(finding).parents
+    assert set(net.latent) == {"amplification_12q", "mineral_metabolism", "lesion_stage"}
 
 
 def test_parameters_table(net: Network) -> None:
