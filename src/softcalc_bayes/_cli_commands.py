@@ -249,8 +249,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(records(table.head(args.top)))
     else:
-        cols = ["node", "parents", "state", "x0", "sensitivity_value"]
-        cols += ["admissible_low", "admissible_high", "source", "basis"]
+        cols = ["node", "parents", "state", "x0", "plausible_low", "plausible_high", "swing"]
+        cols += ["sensitivity_value", "admissible_low", "admissible_high", "source", "basis"]
         shown = table.head(args.top)[cols].copy()
         shown["parents"] = shown["parents"].map(
             lambda d: ",".join(f"{k}={v}" for k, v in d.items())
