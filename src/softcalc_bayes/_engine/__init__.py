@@ -13,9 +13,10 @@ Two compiled plans, chosen automatically per question:
   with the number of nodes. One collect pass gives P(e) and any single posterior; a
   distribute pass adds the posterior of every node; a Shafer-Shenoy distribute pass
   gives the derivative of P(e) with respect to every parameter; max-product gives the
-  MPE. A network whose largest clique table exceeds ``max_entries`` (default 2**27
-  entries, 1 GiB of float64) raises :class:`~softcalc_bayes.exceptions.EngineError`
-  naming the clique's size and nodes.
+  MPE. A network whose largest clique table exceeds ``max_entries`` (default 2**28
+  entries, 2 GiB of float64), or whose clique tables together exceed four times that,
+  raises :class:`~softcalc_bayes.exceptions.EngineError` naming the clique's size and
+  nodes.
 * **Star tabulation** (:mod:`.star`): when removing the target from the moral graph
   leaves only small components (the default network: findings that are independent
   given the diagnosis, plus two small latent groups), each component's message is
@@ -85,7 +86,7 @@ class Engine:
         nodes: Sequence[NodeLike],
         *,
         target: str,
-        max_entries: int = 1 << 27,
+        max_entries: int = 1 << 28,
         star_entries: int = 1 << 22,
     ) -> None:
         self._nodes = list(nodes)

@@ -101,7 +101,7 @@ class JunctionTreeEngine:
         tensors: Sequence[np.ndarray],
         *,
         root_var: int | None = None,
-        max_entries: int = 1 << 27,
+        max_entries: int = 1 << 28,
         names: Sequence[str] | None = None,
     ) -> None:
         self.cards = tuple(int(c) for c in cards)
@@ -120,6 +120,13 @@ class JunctionTreeEngine:
                 f"{len(held)} nodes: {', '.join(held)}"
             )
         self.table_entries = int(sum(sizes))
+        if self.table_entries > 4 * max_entries:
+            raise EngineError(
+                f"Cannot compile: the clique tables hold {self.table_entries:,} entries together "
+                f"({self.table_entries * 8 / 2**30:,.1f} GiB; budget {4 * max_entries:,}); the "
+                f"largest clique holds {sizes[worst]:,} entries over "
+                f"{', '.join(names[u] for u in tree.cliques[worst])}"
+            )
         self.max_clique = int(max(sizes)) if sizes else 0
         cliques = tree.cliques
         n_c = len(cliques)
