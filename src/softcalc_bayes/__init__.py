@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from ._display import captioned
     from .cases import Case, load_cases
     from .constraints import check_constraints
+    from .costs import WorkupCosts, load_test_costs
     from .coverage import CoverageReport, coverage
     from .evaluate import EvaluationReport, evaluate
     from .exceptions import (
@@ -38,7 +39,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from .network import Network, load_network
     from .sensitivity import sensitivity, sensitivity_coefficients, tune
     from .spec import NetworkSpec, load_spec
-    from .test_costs import WorkupCosts, load_test_costs
     from .uncertainty import UncertaintyResult, posterior_uncertainty, sobol_indices
     from .whatif import compare_profiles, evidence_whatif
     from .workup import next_best_test, sample_cases, sequential_workup
@@ -113,8 +113,8 @@ _EXPORTS: dict[str, str] = {
     "sobol_indices": "uncertainty",
     "compare_profiles": "whatif",
     "evidence_whatif": "whatif",
-    "WorkupCosts": "test_costs",
-    "load_test_costs": "test_costs",
+    "WorkupCosts": "costs",
+    "load_test_costs": "costs",
     "next_best_test": "workup",
     "sample_cases": "workup",
     "sequential_workup": "workup",

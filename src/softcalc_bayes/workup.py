@@ -5,7 +5,7 @@ to give about the target (the mutual information ``I(T; F | e)`` in bits), the c
 that it changes the top diagnosis, and, with costs, the gain per unit cost.
 :func:`sequential_workup` applies a strategy (value of information, a random order or a
 fixed clinical order) step by step until the top diagnosis reaches ``stop_at``.
-Test costs are read by :func:`~softcalc_bayes.test_costs.load_test_costs`
+Test costs are read by :func:`~softcalc_bayes.costs.load_test_costs`
 (``networks/default/test_costs.yaml``).
 
 Everything is computed through the public :class:`~softcalc_bayes.network.Network`
@@ -23,14 +23,14 @@ import pandas as pd
 
 from ._lookahead import entropy_bits, lookahead, predictive
 from ._validation import unknown_message
-from .exceptions import EvidenceError
-from .test_costs import (
+from .costs import (
     CATEGORIES,
     DiagnosticTest,
     WorkupCosts,
     load_test_costs,
     resolve_costs,
 )
+from .exceptions import EvidenceError
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
