@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import networkx as nx
 import numpy as np
 
 from ._provenance_hash import content_hash as folder_hash
@@ -413,6 +412,8 @@ def _default_strengths(meta: Mapping[str, Any], path: Path) -> dict[str, float]:
 def _node_order(
     raw: Mapping[str, dict[str, Any]], target: str, files: Mapping[str, str]
 ) -> list[str]:
+    import networkx as nx  # only when a folder is read (never on a cache hit)
+
     graph = nx.DiGraph()
     graph.add_node(target)
     for name, data in raw.items():
