@@ -192,7 +192,9 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = np.asarray(values.cat.categories, dtype=object)
         return np.asarray(values.cat.codes.to_numpy(), dtype=np.int64), cats
-    labels, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    # the Series' own factorize hashes its native storage (e.g. Arrow strings) directly,
+    # several times faster than converting the column to Python objects first
+    labels, uniques = values.factorize(use_na_sentinel=True)
     return np.asarray(labels), np.asarray(uniques, dtype=object)
 
 
