@@ -332,6 +332,17 @@ def reduce_network(folder: Path, rng: random.Random, keep: int = 8) -> None:
         if e.get("finding", next(iter(chosen))) in chosen and set(e.get("evidence") or {}) <= chosen
     ]
     path.write_text(yaml.safe_dump(kept, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    meta_path = folder / "network.yaml"
+    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    if isinstance(meta.get("finding_groups"), dict):  # display groups name only kept findings
+        meta["finding_groups"] = {
+            group: [f for f in members if f in chosen]
+            for group, members in meta["finding_groups"].items()
+            if any(f in chosen for f in members)
+        }
+        meta_path.write_text(
+            yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
     sb.load_spec(folder)  # the reduced copy is valid
 
 
