@@ -127,7 +127,9 @@ def test_uncertainty_without_seed_records_one_that_reproduces(net: Network) -> N
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "0"])
 def test_bad_seed_is_refused(net: Network, seed: object) -> None:
-    with pytest.raises(sb.EvidenceError, match="seed must be a non-negative integer"):
+    with pytest.raises(
+        sb.InvalidParameterError, match="The 'seed' parameter of posterior_uncertainty"
+    ):
         sb.posterior_uncertainty(net, EVIDENCE, n_samples=10, seed=seed)  # type: ignore[arg-type]
 
 
