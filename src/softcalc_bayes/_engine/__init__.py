@@ -277,13 +277,16 @@ class Engine:
         log_pe = np.array([self.log_evidence(evidence, soft)])
         if not np.isfinite(log_pe[0]):
             raise ZeroProbabilityError()
-        rows = 1
-        if clamp is not None:
+        if clamp is None:
+            grads, log_rows = self.jt.gradients(lam, 1, ref_log=log_pe)
+        else:
             v = self.index[clamp]
-            rows = self.cards[v]
-            eye = np.eye(rows)
-            lam[v] = lam[v] * eye if v in lam else eye
-        grads, log_rows = self.jt.gradients(lam, rows, ref_log=log_pe)
+            if v in self.jt.tree.cliques[0]:  # the root holds it: one unbatched pass
+                grads, log_rows = self.jt.gradients(lam, self.cards[v], ref_log=log_pe, keep=v)
+            else:  # one batch row per state of the clamped node
+                eye = np.eye(self.cards[v])
+                lam[v] = lam[v] * eye if v in lam else eye
+                grads, log_rows = self.jt.gradients(lam, self.cards[v], ref_log=log_pe)
         return grads, np.exp(log_rows - log_pe)
 
     def mpe(self, evidence: Codes, soft: Soft | None = None) -> tuple[np.ndarray, float]:

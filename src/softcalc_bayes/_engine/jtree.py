@@ -401,34 +401,49 @@ class JunctionTreeEngine:
 
     # ------------------------------------------------------------------ derivatives
     def gradients(
-        self, lam: dict[int, np.ndarray], batch: int, *, ref_log: np.ndarray | None = None
+        self,
+        lam: dict[int, np.ndarray],
+        batch: int,
+        *,
+        ref_log: np.ndarray | None = None,
+        keep: int | None = None,
     ) -> tuple[list[np.ndarray], np.ndarray]:
         """``dP(e)/d theta / exp(ref_log)`` for every table, and ``log P(e)`` per batch row.
 
         ``ref_log`` defaults to each row's own ``log P(e)`` (then a row of probability
         zero raises :class:`ZeroProbabilityError`).
 
+        With ``keep = T`` (a node of the root clique) the rows are the states of ``T``
+        (``batch`` must be its state count and ``lam`` must not clamp it): row ``t`` holds
+        ``dP(e, T = t)/d theta`` and the returned logs are ``log P(e, T = t)``. In the
+        cliques that hold ``T`` its axis is simply not summed, so one unbatched pass
+        serves every state; only the subtrees without ``T`` carry a batch of messages.
+
         Returns one array per node of shape ``(batch, *parents, node)``. A Shafer-Shenoy
         distribute pass (products of all-but-one messages, no division) keeps the
         derivatives exact where parameters or messages are zero.
         """
-        _, up, up_log, log_pe = self.collect(lam, batch, scaled=True)
+        if keep is not None and keep not in self.tree.cliques[0]:
+            raise ValueError("keep= needs a node held by the root clique")
+        _, up, up_log, log_pe = self.collect(lam, 1 if keep is not None else batch, scaled=True)
         if ref_log is None:
             bad = ~np.isfinite(log_pe)
             if bad.any():
                 raise ZeroProbabilityError(np.flatnonzero(bad))
             ref = log_pe
         else:
-            ref = np.broadcast_to(np.asarray(ref_log, dtype=float), (batch,))
+            ref = np.asarray(ref_log, dtype=float).reshape(-1)
         lams = self._lambdas(lam)
         n_c = self.n_cliques
-        children = self.tree.children
+        children, cliques = self.tree.children, self.tree.cliques
+        has_t = [keep is not None and keep in members for members in cliques]
         down: list[np.ndarray | None] = [None] * n_c
-        down_log: list[np.ndarray] = [np.zeros(batch)] * n_c
+        down_log: list[np.ndarray] = [np.zeros(1)] * n_c
         grads: list[np.ndarray] = [np.empty(0)] * len(self.cards)
+        row_log = log_pe
         for c in range(n_c):
             parts = list(lams[c])
-            logs = np.zeros(batch)
+            logs = np.zeros(1)
             if down[c] is not None:
                 parts.append(down[c].reshape(self.down_view[c]))  # type: ignore[union-attr]
                 logs = logs + down_log[c]
@@ -436,14 +451,24 @@ class JunctionTreeEngine:
             msgs = [up[d].reshape(self.up_view[d]) for d in kids]
             # incoming product without the factors: lambda, down, every child message
             base, base_log = self._multiply(np.ones((1,) * (len(self.shapes[c]) + 1)), parts, logs)
-            full, full_log = self._multiply(base, msgs, base_log + sum_logs(up_log, kids, batch))
+            full, full_log = self._multiply(base, msgs, base_log + sum_logs(up_log, kids, 1))
+            t_axis = cliques[c].index(keep) + 1 if has_t[c] else -1
+            if keep is not None and c == self.home[keep]:  # P(e, T = t) for every t
+                whole = np.broadcast_to(self.phi[c] * full, (1, *self.shapes[c]))
+                other = tuple(i for i in range(1, whole.ndim) if i != t_axis)
+                with np.errstate(divide="ignore"):
+                    row_log = np.log(_add(whole, axis=other)[0] if other else whole[0]) + full_log
             for v in self.factors_at[c]:
                 others = [self.expanded[u] for u in self.factors_at[c] if u != v]
                 table, t_log = self._multiply(full, others, full_log)
                 table = np.broadcast_to(table, (table.shape[0], *self.shapes[c]))
                 axes = self.family_axes[v]
-                g = table.sum(axis=axes) if axes else table
+                if has_t[c]:
+                    axes = tuple(i for i in axes if i != t_axis)
+                g = _add(table, axis=axes) if axes else table
                 g = g * np.exp(t_log - ref).reshape((-1,) + (1,) * (g.ndim - 1))
+                if has_t[c]:
+                    g = self._rows_of_kept(g, v, cliques[c], keep)  # type: ignore[arg-type]
                 g = np.broadcast_to(g, (batch, *g.shape[1:]))
                 grads[v] = np.transpose(g, (0, *(1 + i for i in self.family_perm[v])))
             if not kids:
@@ -457,7 +482,7 @@ class JunctionTreeEngine:
                 prefix.append(t)
                 prefix_log.append(lg)
             suffix: np.ndarray | None = None
-            suffix_log = np.zeros(batch)
+            suffix_log = np.zeros(1)
             for k in range(len(kids) - 1, -1, -1):
                 d = kids[k]
                 if suffix is None:
@@ -466,8 +491,18 @@ class JunctionTreeEngine:
                     t, lg = self._multiply(prefix[k], [suffix], prefix_log[k] + suffix_log)
                 t = np.broadcast_to(t, (t.shape[0], *self.shapes[c]))
                 axes = self.down_axes[d]
-                msg = t.sum(axis=axes) if axes else t
-                msg = np.broadcast_to(msg, (batch, *msg.shape[1:]))
+                if has_t[c] and not has_t[d]:  # T leaves here: its states become the rows
+                    axes = tuple(i for i in axes if i != t_axis)
+                    msg = _add(t, axis=axes) if axes else t
+                    pos = [
+                        u
+                        for u in cliques[c]
+                        if u not in set(cliques[c]) - {*self.tree.separator[d], keep}
+                    ]
+                    msg = np.moveaxis(msg[0], pos.index(keep), 0)  # type: ignore[arg-type]
+                    lg = np.broadcast_to(lg, (batch,))
+                else:
+                    msg = _add(t, axis=axes) if axes else t
                 msg, s = _rescale(msg)
                 down[d] = msg
                 down_log[d] = lg + s
@@ -475,7 +510,27 @@ class JunctionTreeEngine:
                     suffix = msgs[k] if suffix is None else suffix * msgs[k]
                     suffix, s2 = _rescale(suffix)
                     suffix_log = suffix_log + up_log[d] + s2
-        return grads, log_pe
+        return grads, row_log
+
+    def _rows_of_kept(
+        self, g: np.ndarray, v: int, members: tuple[int, ...], keep: int
+    ) -> np.ndarray:
+        """A derivative table with ``keep``'s axis left in, as one row per state of ``keep``.
+
+        ``g`` has a leading axis of 1 and one axis per variable of ``family(v) | {keep}``
+        (sorted). If ``keep`` is in the family, row ``t`` is ``g`` with every entry whose
+        ``keep`` value differs from ``t`` set to 0; otherwise the ``keep`` axis moves first.
+        """
+        family = {*self.parents[v], v}
+        kept = sorted(family | {keep})
+        axis = kept.index(keep) + 1
+        n_t = self.cards[keep]
+        if keep in family:
+            shape = [n_t] + [1] * (g.ndim - 1)
+            shape[axis] = n_t
+            return np.asarray(g * np.eye(n_t).reshape(shape))
+        del members
+        return np.moveaxis(g[0], axis - 1, 0)
 
 
 def sum_logs(logs: Sequence[np.ndarray], members: Sequence[int], batch: int) -> np.ndarray:
