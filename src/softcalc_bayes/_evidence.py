@@ -159,9 +159,12 @@ def encode_frame(
         np.uint8 if max((len(n.states) for n in spec.nodes.values()), default=1) < 255 else np.int32
     )
     codes = np.zeros((len(cases), len(index)), dtype=dtype)
+    small = len(cases) <= _SMALL_FRAME
     for column in cases.columns:
         node = observable(spec, column, target, findings)
         values = cases[column]
+        if small and _encode_small(codes, index[column], values, node, column, cases.index):
+            continue
         try:
             labels, uniques = _factorize(values)
         except TypeError:
@@ -186,6 +189,34 @@ def encode_frame(
             lookup[u + 1] = state + 1
         codes[:, index[column]] = lookup[labels + 1]
     return codes
+
+
+_SMALL_FRAME = 512  # below this many rows a dict lookup per cell beats factorising
+
+
+def _encode_small(
+    codes: np.ndarray, j: int, values: pd.Series, node: NodeSpec, column: Any, rows: pd.Index
+) -> bool:
+    """Encode a short column cell by cell; False (nothing written) on an unhashable cell."""
+    lookup = {s: i + 1 for i, s in enumerate(node.states)}
+    out = np.zeros(len(values), dtype=codes.dtype)
+    for i, value in enumerate(values.tolist()):
+        if isinstance(value, str):
+            code = lookup.get(value)
+        elif is_missing(value):
+            continue
+        elif not _hashable(value):
+            return False  # the factorising path names the row and the type
+        else:
+            code = None
+        if code is None:
+            raise EvidenceError(
+                f"Row {rows[i]!r}, column {column!r}: "
+                + unknown_message("state", value, node.states)
+            )
+        out[i] = code
+    codes[:, j] = out
+    return True
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -267,12 +267,18 @@ class Network:
         return f"Evidence has probability zero: no diagnosis allows all of {shown}"
 
     def _labelled(self, node: str, values: np.ndarray, *, sort: bool) -> pd.Series:
-        states = self._state_arrays[node]
         if sort:
             order = np.argsort(-values, kind="stable")
-            values, states = values[order], states[order]
-        index = pd.Index(states, name=node, dtype=object)
-        return pd.Series(values, index=index, name=node, copy=False)
+            index = pd.Index(self._state_arrays[node][order], name=node, dtype=object)
+            return pd.Series(values[order], index=index, name=node, copy=False)
+        return pd.Series(values, index=self._state_indexes[node], name=node, copy=False)
+
+    @cached_property
+    def _state_indexes(self) -> dict[str, pd.Index]:
+        """One immutable, named state Index per node, shared by every unsorted result."""
+        return {
+            n: pd.Index(node.states, name=n, dtype=object) for n, node in self.spec.nodes.items()
+        }
 
     # ------------------------------------------------------------- queries
     def posterior(
