@@ -203,6 +203,17 @@ def json_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def plot_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--plot FILE``: also write ``what`` (a plot) to a checked, writable image path."""
+    parser.add_argument(
+        "--plot",
+        type=output_file,
+        default=None,
+        metavar="FILE",
+        help=f"also write {what} ({', '.join(PLOT_SUFFIXES)}; needs matplotlib)",
+    )
+
+
 def top_option(parser: argparse.ArgumentParser, default: int, what: str) -> None:
     parser.add_argument(
         "--top",

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._cli_args import (
-    PLOT_SUFFIXES,
     UsageError,
     add_command,
     complete_soft,
@@ -20,9 +19,9 @@ from ._cli_args import (
     json_option,
     network_from,
     network_options,
-    output_file,
     parse_evidence,
     parse_soft,
+    plot_option,
     positive_int,
     seed_int,
     top_option,
@@ -288,13 +287,7 @@ def register_sensitivity(sub: Any) -> None:
     )
     network_options(p)
     top_option(p, 15, "most influential parameters")
-    p.add_argument(
-        "--plot",
-        type=output_file,
-        default=None,
-        metavar="FILE",
-        help=f"also write a tornado plot ({', '.join(PLOT_SUFFIXES)}; needs matplotlib)",
-    )
+    plot_option(p, "a tornado plot")
     json_option(p)
 
 

@@ -6,15 +6,14 @@ import argparse
 from typing import Any
 
 from ._cli_args import (
-    PLOT_SUFFIXES,
     UsageError,
     add_command,
     evidence_argument,
     json_option,
     network_from,
     network_options,
-    output_file,
     parse_evidence,
+    plot_option,
     positive_int,
     seed_int,
     top_option,
@@ -81,13 +80,7 @@ def register_explain(sub: Any) -> None:
         "--seed", type=seed_int, default=0, help="seed of the permutation sampling (default 0)"
     )
     network_options(p)
-    p.add_argument(
-        "--plot",
-        type=output_file,
-        default=None,
-        metavar="FILE",
-        help=f"also write a waterfall plot ({', '.join(PLOT_SUFFIXES)}; needs matplotlib)",
-    )
+    plot_option(p, "a waterfall plot")
     json_option(p)
 
 

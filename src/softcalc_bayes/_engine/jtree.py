@@ -150,9 +150,6 @@ class JunctionTreeEngine:
         self.factors_at: tuple[tuple[int, ...], ...] = tuple(
             tuple(v for v in range(n) if fam_home[v] == c) for c in range(n_c)
         )
-        self.lambda_at: tuple[tuple[int, ...], ...] = tuple(
-            tuple(v for v in range(n) if self.home[v] == c) for c in range(n_c)
-        )
         # factors expanded to their clique's axes (batch axis of size 1 first)
         self.expanded: list[np.ndarray] = []
         self.family_perm: list[tuple[int, ...]] = []
@@ -468,7 +465,7 @@ class JunctionTreeEngine:
                 g = _add(table, axis=axes) if axes else table
                 g = g * np.exp(t_log - ref).reshape((-1,) + (1,) * (g.ndim - 1))
                 if has_t[c]:
-                    g = self._rows_of_kept(g, v, cliques[c], keep)  # type: ignore[arg-type]
+                    g = self._rows_of_kept(g, v, keep)  # type: ignore[arg-type]
                 g = np.broadcast_to(g, (batch, *g.shape[1:]))
                 grads[v] = np.transpose(g, (0, *(1 + i for i in self.family_perm[v])))
             if not kids:
@@ -512,9 +509,7 @@ class JunctionTreeEngine:
                     suffix_log = suffix_log + up_log[d] + s2
         return grads, row_log
 
-    def _rows_of_kept(
-        self, g: np.ndarray, v: int, members: tuple[int, ...], keep: int
-    ) -> np.ndarray:
+    def _rows_of_kept(self, g: np.ndarray, v: int, keep: int) -> np.ndarray:
         """A derivative table with ``keep``'s axis left in, as one row per state of ``keep``.
 
         ``g`` has a leading axis of 1 and one axis per variable of ``family(v) | {keep}``
@@ -529,7 +524,6 @@ class JunctionTreeEngine:
             shape = [n_t] + [1] * (g.ndim - 1)
             shape[axis] = n_t
             return np.asarray(g * np.eye(n_t).reshape(shape))
-        del members
         return np.moveaxis(g[0], axis - 1, 0)
 
 
