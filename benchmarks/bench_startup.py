@@ -8,7 +8,8 @@ Every command runs in a fresh interpreter (``subprocess.run``), timed with
 ``time.perf_counter`` around the call; each is run once untimed (to warm the OS file
 cache and fill the spec cache), then ``--runs`` times, interleaved, and the median is
 reported. The spec cache lives in a temporary folder, so the first ("cold") figure is
-what a first run after an edit of the network costs.
+what a first run after an edit of the network costs. Byte-code caching is on in the
+children (``PYTHONDONTWRITEBYTECODE`` removed), as in an installed package.
 
 Targets (issue 11): ``import softcalc_bayes; load_network()`` within 0.2 s of
 ``import pandas`` alone, and ``softcalc diagnose ...`` under 0.5 s.
@@ -156,6 +157,10 @@ def measure(runs: int) -> dict[str, object]:
         bif = Path(tmp) / "softcalc-default.bifxml"
         gum.saveBN(build_pyagrum(sb.load_network()), str(bif))
         env = {**os.environ, "SOFTCALC_CACHE_DIR": str(Path(tmp) / "cache")}
+        # byte-code caching on, as after `pip install` (which compiles every module);
+        # a shell with PYTHONDONTWRITEBYTECODE would otherwise recompile our sources
+        # in every process and time the compiler
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         cmds = commands(bif)
         cold_env = {**env, "SOFTCALC_CACHE": "0"}
         cmds_cold = {COLD: cmds["import softcalc_bayes; load_network()"]}
@@ -188,7 +193,8 @@ def render(result: Mapping[str, object], runs: int) -> str:
         "",
         "Whole processes, exec to exit (`subprocess.run` timed with `time.perf_counter`; CPU "
         f"is user + system time of the child), median of {runs} interleaved runs after one "
-        f"warm-up; spec cache warm unless stated. {info['CPU']}, {info['Cores']}; "
+        f"warm-up; spec cache warm unless stated; byte-code cache on (as after `pip "
+        f"install`). {info['CPU']}, {info['Cores']}; "
         f"Python {info['Python']}, pyAgrum {info['pyAgrum']}, "
         f"softcalc-bayes {info['softcalc-bayes']}.",
         "",

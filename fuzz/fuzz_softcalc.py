@@ -343,7 +343,33 @@ def reduce_network(folder: Path, rng: random.Random, keep: int = 8) -> None:
         meta_path.write_text(
             yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
+    _reduce_bibliography(folder)
     sb.load_spec(folder)  # the reduced copy is valid
+
+
+def _reduce_bibliography(folder: Path) -> None:
+    """Keep only the sources the remaining files name (the bibliography is most of a load).
+
+    Left as it is when the trimmed copy would not load (an id named in a way the
+    substring test misses).
+    """
+    text = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*.yaml"))
+        if p.parent.name != "sources"
+    )
+    originals = {p: p.read_text(encoding="utf-8") for p in sorted(folder.glob("sources/*.yaml"))}
+    for path, original in originals.items():
+        entries = yaml.safe_load(original) or {}
+        kept = {key: entry for key, entry in entries.items() if str(key) in text}
+        if not kept:  # an empty file would still be read; keep one entry
+            kept = dict(list(entries.items())[:1])
+        path.write_text(yaml.safe_dump(kept, sort_keys=False, allow_unicode=True), "utf-8")
+    try:
+        sb.load_spec(folder)
+    except sb.NetworkSpecError:
+        for path, original in originals.items():
+            path.write_text(original, encoding="utf-8")
 
 
 def check_valid_network(spec: sb.NetworkSpec) -> str:

@@ -111,3 +111,44 @@ def test_batch_rejects_non_frames_and_bad_chunks(net: Network) -> None:
         net.posterior_batch([{"sex": "male"}])  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="chunk_size"):
         net.posterior_batch(pd.DataFrame({"sex": ["male"]}), chunk_size=0)
+
+
+@pytest.mark.parametrize("target", ["diagnosis", "mineral_metabolism"])
+def test_threads_do_not_change_answers(net: Network, target: str) -> None:
+    # more rows than the small-frame limit, so columns are factorised (on threads)
+    frame = pd.DataFrame(_cases(net, 700, 4)).drop(columns=[target], errors="ignore")
+    serial = net.posterior_batch(frame, target=target, chunk_size=64, n_jobs=1)
+    for jobs in (2, 3, -1, None):
+        threaded = net.posterior_batch(frame, target=target, chunk_size=64, n_jobs=jobs)
+        np.testing.assert_array_equal(threaded.to_numpy(), serial.to_numpy())
+    soft = {"mdm2_cdk4_ihc": {"positive": 3.0, "negative": 1.0}}
+    frame = frame.drop(columns=["mdm2_cdk4_ihc"], errors="ignore")
+    np.testing.assert_array_equal(
+        net.posterior_batch(frame, target=target, soft=soft, chunk_size=50, n_jobs=2).to_numpy(),
+        net.posterior_batch(frame, target=target, soft=soft, chunk_size=50, n_jobs=1).to_numpy(),
+    )
+
+
+def test_threads_report_the_first_bad_column_and_every_impossible_row(
+    net: Network, tiny_net: Network
+) -> None:
+    frame = pd.DataFrame(_cases(net, 600, 5))
+    frame.loc[frame.index[550], "sex"] = "femal"
+    frame.loc[frame.index[560], "pain"] = "sore"
+    first = frame.columns[min(frame.columns.get_loc("sex"), frame.columns.get_loc("pain"))]
+    for jobs in (1, 2):
+        with pytest.raises(EvidenceError, match=rf"Row 5[56]0, column '{first}'"):
+            net.posterior_batch(frame, n_jobs=jobs)
+    rows = [
+        {"test": "pos", "colour": "red"} if i % 97 == 5 else {"colour": "red"} for i in range(600)
+    ]
+    impossible = pd.DataFrame(rows)
+    for jobs in (1, 2):
+        with pytest.raises(EvidenceError, match=r"rows \[5, 102, 199, 296, 393, 490, 587\]"):
+            tiny_net.posterior_batch(impossible, chunk_size=40, n_jobs=jobs)
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, "2", True])
+def test_batch_rejects_bad_n_jobs(net: Network, n_jobs: object) -> None:
+    with pytest.raises(InvalidParameterError, match="'n_jobs' parameter"):
+        net.posterior_batch(pd.DataFrame({"sex": ["male"]}), n_jobs=n_jobs)  # type: ignore[arg-type]

@@ -344,3 +344,49 @@ def test_bad_soft_evidence_exits_2(
     code, _, err = run(capsys, "diagnose", token)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["fat_in_lesion=present", "sex=male"],  # the tabulated star plan
+        ["fat_in_lesion=present", "mdm2_cdk4_ihc~positive=3"],  # soft: the junction tree
+    ],
+)
+def test_diagnose_never_imports_pandas(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast start of `softcalc diagnose`: with the validated network in the spec
+    cache, the network, the engine and the table printer run without pandas (importing
+    it alone costs more than the whole command)."""
+    monkeypatch.setenv("SOFTCALC_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("SOFTCALC_CACHE", raising=False)
+    warm = [sys.executable, "-m", "softcalc_bayes.cli", "diagnose", "sex=male"]
+    subprocess.run(warm, check=True, capture_output=True)  # fills the spec cache
+    code = (
+        "import sys\n"
+        "from softcalc_bayes.cli import main\n"
+        f"status = main(['diagnose', *{argv!r}])\n"
+        "heavy = sorted(m for m in ('pandas', 'scipy', 'pgmpy', 'networkx') if m in sys.modules)\n"
+        "print('HEAVY', heavy, status)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "HEAVY [] 0"
+
+
+def test_plain_rows_print_like_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    from softcalc_bayes._cli_output import print_rows, print_table
+
+    rows = [
+        {"diagnosis": "alt_wdlps", "label": "Atypical lipomatous tumour", "probability": 0.5},
+        {"diagnosis": "osteolipoma", "label": None, "probability": 0.123456},
+    ]
+    print_table(pd.DataFrame(rows))
+    as_table = capsys.readouterr().out
+    print_rows(rows, ["diagnosis", "label", "probability"])
+    assert capsys.readouterr().out == as_table
+    assert as_table.splitlines()[2].endswith("osteolipoma                          -      0.1235")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["emit_json", "jsonable", "print_table", "records"]
+__all__ = ["emit_json", "jsonable", "print_rows", "print_table", "records"]
 
 
 def jsonable(value: Any) -> Any:
@@ -52,6 +52,14 @@ def emit_json(data: Any) -> None:
     print(json.dumps(jsonable(data), indent=2, allow_nan=False))
 
 
+def print_rows(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], floatfmt: str = "{:.4f}"
+) -> None:
+    """Print plain rows aligned like :func:`print_table`, without pandas."""
+    cells = [[_shown(row.get(column), floatfmt) for column in columns] for row in rows]
+    _print_cells([str(c) for c in columns], cells)
+
+
 def print_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> None:
     """Print ``frame`` aligned, floats formatted, missing values shown as '-'."""
     import pandas as pd
@@ -62,4 +70,20 @@ def print_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> None:
             shown[column] = shown[column].map(floatfmt.format)
         else:
             shown[column] = shown[column].astype(object).where(shown[column].notna(), "-")
-    print(shown.to_string(index=False))
+    cells = [[str(value) for value in row] for row in shown.itertuples(index=False)]
+    _print_cells([str(c) for c in shown.columns], cells)
+
+
+def _shown(value: Any, floatfmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return floatfmt.format(value)
+    return str(value)
+
+
+def _print_cells(header: list[str], cells: list[list[str]]) -> None:
+    """Every column right-aligned to its widest cell, one space apart."""
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(header)]
+    for row in [header, *cells]:
+        print(" ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))

@@ -8,16 +8,18 @@ one message shape of :mod:`softcalc_bayes._validation`.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ._validation import unknown_message
 from .exceptions import EvidenceError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .spec import NetworkSpec, NodeSpec
 
 __all__ = ["encode_frame", "encode_hard", "encode_soft", "is_missing"]
@@ -27,7 +29,12 @@ Soft = Mapping[str, Any]
 
 def is_missing(value: Any) -> bool:
     """None, NaN or ``pd.NA``: the finding was not observed."""
-    if value is None or value is pd.NA:
+    if value is None:
+        return True
+    if type(value) is float:  # the common case (NaN cells of a DataFrame), answered first
+        return math.isnan(value)
+    pandas = sys.modules.get("pandas")  # pd.NA exists only once pandas is imported
+    if pandas is not None and value is pandas.NA:
         return True
     return isinstance(value, float | np.floating) and math.isnan(value)
 
@@ -55,19 +62,30 @@ def encode_hard(
     evidence: Any,
     target: str,
     findings: tuple[str, ...],
-    state_index: Mapping[str, Mapping[str, int]],
+    observable_index: Mapping[str, Mapping[str, int]],
 ) -> dict[str, int]:
-    """Validate hard evidence and return it as node -> state index (missing dropped)."""
+    """Validate hard evidence and return it as node -> state index (missing dropped).
+
+    ``observable_index`` maps every node that may be observed (all but the latent
+    ones) to its state -> index dict; a well-formed pair is looked up there
+    directly, and anything else takes the slow path that explains what is wrong.
+    """
     if not isinstance(evidence, Mapping):
         raise EvidenceError(
             f"Evidence must be a mapping finding -> state, got {type(evidence).__name__}"
         )
     out: dict[str, int] = {}
     for name, value in evidence.items():
+        if type(name) is str and type(value) is str and name != target:
+            states = observable_index.get(name)
+            index = states.get(value) if states is not None else None
+            if index is not None:
+                out[name] = index
+                continue
         if is_missing(value):
             continue
         node = observable(spec, name, target, findings)
-        index = state_index[name].get(value) if isinstance(value, str) else None
+        index = observable_index[name].get(value) if isinstance(value, str) else None
         if index is None:
             raise EvidenceError(
                 f"Finding {name!r}: " + unknown_message("state", value, node.states)
@@ -143,13 +161,20 @@ def encode_frame(
     target: str,
     findings: tuple[str, ...],
     index: Mapping[str, int],
+    *,
+    n_jobs: int = 1,
 ) -> np.ndarray:
     """Codes ``(n_cases, n_nodes)`` (uint8: 0 unobserved, state index + 1) of a DataFrame.
 
     Each column is factorised once (hashing every cell once), and its few distinct
     values are mapped to state indices, so plain string columns with NaN for
-    unobserved findings encode at about the cost of one hash per cell.
+    unobserved findings encode at about the cost of one hash per cell. With
+    ``n_jobs > 1`` long frames factorise their columns on that many threads (the
+    hashing releases the GIL); the first bad value in column order is reported
+    either way.
     """
+    import pandas as pd
+
     if not isinstance(cases, pd.DataFrame):
         raise EvidenceError(f"cases must be a pandas DataFrame, got {type(cases).__name__}")
     duplicated = cases.columns[cases.columns.duplicated()]
@@ -159,36 +184,52 @@ def encode_frame(
         np.uint8 if max((len(n.states) for n in spec.nodes.values()), default=1) < 255 else np.int32
     )
     codes = np.zeros((len(cases), len(index)), dtype=dtype)
+    nodes = [observable(spec, column, target, findings) for column in cases.columns]
     small = len(cases) <= _SMALL_FRAME
-    for column in cases.columns:
-        node = observable(spec, column, target, findings)
-        values = cases[column]
+
+    def encode(j: int) -> None:
+        column, node = cases.columns[j], nodes[j]
+        values = cases[column]  # columns are unique (checked above)
         if small and _encode_small(codes, index[column], values, node, column, cases.index):
-            continue
-        try:
-            labels, uniques = _factorize(values)
-        except TypeError:
-            bad = next(i for i, v in enumerate(values) if not _hashable(v))
-            raise EvidenceError(
-                f"Row {cases.index[bad]!r}, column {column!r}: a cell holds "
-                f"{type(values.iloc[bad]).__name__}, not a state name"
-            ) from None
-        lookup = np.zeros(len(uniques) + 1, dtype=dtype)  # slot 0: not observed (label -1)
-        for u, value in enumerate(uniques):
-            state = (
-                node.states.index(value) if isinstance(value, str) and value in node.states else -1
-            )
-            if state < 0:
-                if is_missing(value):
-                    continue
-                row = int(np.flatnonzero(labels == u)[0])
-                raise EvidenceError(
-                    f"Row {cases.index[row]!r}, column {column!r}: "
-                    + unknown_message("state", value, node.states)
-                )
-            lookup[u + 1] = state + 1
-        codes[:, index[column]] = lookup[labels + 1]
+            return
+        codes[:, index[column]] = _encode_column(values, node, column, cases.index, dtype)
+
+    if n_jobs > 1 and not small and len(nodes) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(n_jobs, len(nodes))) as pool:
+            list(pool.map(encode, range(len(nodes))))  # re-raises the first error in order
+    else:
+        for j in range(len(nodes)):
+            encode(j)
     return codes
+
+
+def _encode_column(
+    values: pd.Series, node: NodeSpec, column: Any, rows: pd.Index, dtype: type
+) -> np.ndarray:
+    """State index + 1 (0: not observed) of every cell of one column, by factorising."""
+    try:
+        labels, uniques = _factorize(values)
+    except TypeError:
+        bad = next(i for i, v in enumerate(values) if not _hashable(v))
+        raise EvidenceError(
+            f"Row {rows[bad]!r}, column {column!r}: a cell holds "
+            f"{type(values.iloc[bad]).__name__}, not a state name"
+        ) from None
+    lookup: np.ndarray = np.zeros(len(uniques) + 1, dtype=dtype)  # slot 0: not observed (label -1)
+    for u, value in enumerate(uniques):
+        state = node.states.index(value) if isinstance(value, str) and value in node.states else -1
+        if state < 0:
+            if is_missing(value):
+                continue
+            row = int(np.flatnonzero(labels == u)[0])
+            raise EvidenceError(
+                f"Row {rows[row]!r}, column {column!r}: "
+                + unknown_message("state", value, node.states)
+            )
+        lookup[u + 1] = state + 1
+    return np.asarray(lookup[labels + 1])
 
 
 _SMALL_FRAME = 512  # below this many rows a dict lookup per cell beats factorising
@@ -220,6 +261,8 @@ def _encode_small(
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = np.asarray(values.cat.categories, dtype=object)
         return np.asarray(values.cat.codes.to_numpy(), dtype=np.int64), cats

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 if TYPE_CHECKING:
     from .network import Network
@@ -30,25 +29,18 @@ def entropy_bits(p: np.ndarray) -> np.ndarray:
     return np.asarray(terms.sum(axis=-1))
 
 
-def _as_array(series: pd.Series, states: Sequence[str]) -> np.ndarray:
-    """The values of ``series`` in the order of ``states`` (without pandas reindexing)."""
-    labels = series.index.tolist()
-    values = series.to_numpy(dtype=float)
-    if labels == list(states):
-        return values
-    lookup = dict(zip(labels, values.tolist(), strict=True))
-    return np.array([lookup[s] for s in states])
-
-
 def predictive(
     net: Network, evidence: Mapping[str, str], findings: Sequence[str]
 ) -> dict[str, np.ndarray]:
-    """P(f = s | e) for each finding, in the order of ``net.states(f)``."""
-    marginals = getattr(net, "marginals", None)
-    if callable(marginals) and findings:
-        series = marginals(evidence)
-        return {f: _as_array(series[f], net.states(f)) for f in findings}
-    return {f: _as_array(net.posterior(evidence, target=f), net.states(f)) for f in findings}
+    """P(f = s | e) for each finding, in the order of ``net.states(f)``, from one pass.
+
+    ``evidence`` must be possible (the caller has computed a posterior from it).
+    """
+    if not findings:
+        return {}
+    engine = net.engine
+    marginals, _ = engine.marginals(net._encode(evidence, None, None)[0])
+    return {f: marginals[engine.index[f]] for f in findings}
 
 
 @dataclass(frozen=True)
@@ -98,20 +90,25 @@ class Lookahead:
 def lookahead(
     net: Network, evidence: Mapping[str, str], findings: Sequence[str], target: str
 ) -> Lookahead:
-    prior = _as_array(net.posterior(evidence, target=target), net.states(target))
+    """Every outcome of every candidate in ``findings``, as one batch of exact queries.
+
+    Works on the engine's codes directly (no DataFrame): the evidence codes fill every
+    row, and row ``r`` adds the outcome ``F = s`` it stands for.
+    """
+    prior = net._posterior_array(evidence, target, None)  # EvidenceError if impossible
     p_f = predictive(net, evidence, findings)
     where = [(j, i) for j, f in enumerate(findings) for i in np.flatnonzero(p_f[f] > 0)]
     finding = np.array([j for j, _ in where], dtype=np.int64)
     states = np.array([i for _, i in where], dtype=np.int64)
     post = np.zeros((len(where), len(prior)))
     if where:
-        names = [*evidence, *findings]
-        cells = np.full((len(where), len(names)), None, dtype=object)
-        cells[:, : len(evidence)] = list(evidence.values())
-        for row, (j, i) in enumerate(where):
-            cells[row, len(evidence) + j] = net.states(findings[j])[i]
-        frame = pd.DataFrame(cells, columns=names)
-        post = net.posterior_batch(frame, target=target).to_numpy(dtype=float)
+        engine = net.engine
+        codes = np.zeros((len(where), len(engine.names)), dtype=np.int64)
+        for name, i in net._encode(evidence, target, None)[0].items():
+            codes[:, engine.index[name]] = i + 1
+        columns = np.array([engine.index[f] for f in findings], dtype=np.int64)
+        codes[np.arange(len(where)), columns[finding]] = states + 1
+        post = engine.posterior_batch(codes, target)
     p = np.array([p_f[findings[j]][i] for j, i in where], dtype=float)
     starts = np.searchsorted(finding, np.arange(len(findings)))
     return Lookahead(list(findings), prior, p_f, states, finding, starts, p, post)

@@ -40,6 +40,7 @@ __all__ = [
     "check_name",
     "check_param",
     "check_query",
+    "usable_cores",
     "validate_params",
 ]
 
@@ -202,6 +203,16 @@ def check_param(func: str, name: str, value: Any, constraints: Iterable[Constrai
         f"The {name!r} parameter of {func} must be {_joined([str(c) for c in constraints])}. "
         f"Got {_shown(value)} instead.{hint}"
     )
+
+
+def usable_cores() -> int:
+    """The number of cores this process may run on (its CPU affinity where known)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform
+        return max(1, os.cpu_count() or 1)
 
 
 def validate_params(

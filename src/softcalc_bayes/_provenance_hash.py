@@ -13,13 +13,14 @@ every table.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "KNOWLEDGE_FILES",
@@ -41,7 +42,7 @@ KNOWLEDGE_FILES = (
     "nodes/*.yaml",
 )
 _PREFIX = "sha256:"
-_Table = TypeVar("_Table", pd.DataFrame, pd.Series)
+_Table = TypeVar("_Table", "pd.DataFrame", "pd.Series")
 
 
 def folder_files(folder: str | Path) -> list[Path]:
@@ -94,6 +95,8 @@ def _update(digest: Any, *parts: bytes) -> None:
 
 def library_version() -> str:
     """The installed softcalc-bayes version (``"unknown"`` when not installed)."""
+    import importlib.metadata  # not at import time: it costs tens of milliseconds
+
     try:
         return importlib.metadata.version("softcalc-bayes")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree only

@@ -152,6 +152,12 @@ def _line(event: Any) -> str:
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+_CONSTRUCTORS = {
+    _TAG + t: f"construct_yaml_{t}" for t in ("int", "float", "bool", "null", "timestamp")
+}
+# implicit tag of a short plain scalar: (text, implicit flags) -> tag (values repeat a lot)
+_RESOLVED: dict[tuple[str, Any], str] = {}
+_RESOLVED_MAX = 65_536
 
 
 class _Builder:
@@ -183,7 +189,12 @@ class _Builder:
             )
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit)
+            key = (value, event.implicit)
+            tag = _RESOLVED.get(key)
+            if tag is None:  # the resolver's regular expressions, once per distinct value
+                tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit)
+                if len(value) <= 64 and len(_RESOLVED) < _RESOLVED_MAX:  # bounded memory
+                    _RESOLVED[key] = tag
         if tag not in _SCALAR_TAGS:
             raise self.fail(
                 event, f"not valid YAML: the tag {tag!r} is not allowed in network files"
@@ -197,14 +208,7 @@ class _Builder:
                 f"{MAX_NUMBER_CHARS}",
             )
         node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
-        constructor = {
-            _TAG + "int": self.loader.construct_yaml_int,
-            _TAG + "float": self.loader.construct_yaml_float,
-            _TAG + "bool": self.loader.construct_yaml_bool,
-            _TAG + "null": self.loader.construct_yaml_null,
-            _TAG + "timestamp": self.loader.construct_yaml_timestamp,
-        }[tag]
-        return constructor(node)
+        return getattr(self.loader, _CONSTRUCTORS[tag])(node)
 
     def add(self, value: Any, event: Any) -> None:
         """Put a finished node into the open collection (or make it the document)."""

@@ -9,18 +9,20 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from ._engine import Engine, ZeroProbabilityError
 from ._evidence import _likelihoods, encode_frame, encode_hard, encode_soft
-from ._params import Interval, check_columns, validate_params
+from ._params import NONE, Interval, check_columns, usable_cores, validate_params
 from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
 from .spec import NetworkSpec, NodeSpec, select_profile
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Evidence", "MPEResult", "Network", "load_network"]
 
@@ -78,6 +80,13 @@ class Network:
         self._state_index = {
             name: {s: i for i, s in enumerate(node.states)} for name, node in spec.nodes.items()
         }
+        # the nodes evidence may name (all but the latent ones), for the encoding fast path
+        self._observable_index = {
+            name: self._state_index[name]
+            for name, node in spec.nodes.items()
+            if node.kind != "latent"
+        }
+        self._findings = tuple(n for n, node in spec.nodes.items() if node.kind == "finding")
 
     def __repr__(self) -> str:
         return (
@@ -109,7 +118,7 @@ class Network:
     @property
     def findings(self) -> tuple[str, ...]:
         """The observable finding nodes."""
-        return tuple(n for n, node in self.spec.nodes.items() if node.kind == "finding")
+        return self._findings
 
     @property
     def latent(self) -> tuple[str, ...]:
@@ -187,6 +196,8 @@ class Network:
         ``source``, ``locator``, ``basis``, ``reason``, ``strength``, ``is_default``.
         Rows follow the nodes' tables in order (parent configurations in C order).
         """
+        import pandas as pd
+
         table = self._parameters.copy()
         table["parents"] = pd.Series(  # a deep copy: the dicts too
             [dict(p) for p in table["parents"]], index=table.index, dtype=object
@@ -195,6 +206,8 @@ class Network:
 
     @cached_property
     def _parameters(self) -> pd.DataFrame:
+        import pandas as pd
+
         records: list[dict[str, Any]] = []
         for name, node in self.spec.nodes.items():
             configs = itertools.product(*(self.spec.nodes[p].states for p in node.parents))
@@ -238,14 +251,14 @@ class Network:
             evidence on the query target itself.
         """
         target = self._check_target(target)
-        return encode_hard(self.spec, evidence, target, self.findings, self._state_index)
+        return encode_hard(self.spec, evidence, target, self._findings, self._observable_index)
 
     def _encode(
         self, evidence: Evidence, target: str | None, soft: Soft | None
     ) -> tuple[dict[str, int], dict[str, np.ndarray]]:
         """Hard codes and soft likelihoods; ``target=None``: any node may be observed."""
         free = "" if target is None else target
-        codes = encode_hard(self.spec, evidence, free, self.findings, self._state_index)
+        codes = encode_hard(self.spec, evidence, free, self._findings, self._observable_index)
         return codes, encode_soft(self.spec, soft, free, codes)
 
     def _conflict_message(self, codes: Mapping[str, int], soft: Soft | None = None) -> str:
@@ -267,15 +280,19 @@ class Network:
         return f"Evidence has probability zero: no diagnosis allows all of {shown}"
 
     def _labelled(self, node: str, values: np.ndarray, *, sort: bool) -> pd.Series:
+        import pandas as pd
+
         if sort:
             order = np.argsort(-values, kind="stable")
-            index = pd.Index(self._state_arrays[node][order], name=node, dtype=object)
+            index = self._state_indexes[node].take(order)  # far cheaper than a new pd.Index
             return pd.Series(values[order], index=index, name=node, copy=False)
         return pd.Series(values, index=self._state_indexes[node], name=node, copy=False)
 
     @cached_property
     def _state_indexes(self) -> dict[str, pd.Index]:
         """One immutable, named state Index per node, shared by every unsorted result."""
+        import pandas as pd
+
         return {
             n: pd.Index(node.states, name=n, dtype=object) for n, node in self.spec.nodes.items()
         }
@@ -326,17 +343,23 @@ class Network:
         1.0
         """
         target = self._check_target(target)
+        return self._labelled(
+            target, self._posterior_array(evidence, target, soft, engine), sort=True
+        )
+
+    def _posterior_array(
+        self, evidence: Evidence, target: str, soft: Soft | None, engine: EngineName = "compiled"
+    ) -> np.ndarray:
+        """:meth:`posterior` as an array in network order (no pandas: the CLI's fast path)."""
         codes, lam = self._encode(evidence, target, soft)
         if engine == "compiled":
             try:
-                values = self.engine.posterior(codes, target, lam)
+                return self.engine.posterior(codes, target, lam)
             except ZeroProbabilityError:
                 raise EvidenceError(self._conflict_message(codes, soft)) from None
-        elif engine == "pgmpy":
-            values = self._pgmpy_posterior(codes, target, lam)
-        else:
-            raise EvidenceError(unknown_message("engine", engine, ["compiled", "pgmpy"]))
-        return self._labelled(target, values, sort=True)
+        if engine == "pgmpy":
+            return self._pgmpy_posterior(codes, target, lam)
+        raise EvidenceError(unknown_message("engine", engine, ["compiled", "pgmpy"]))
 
     def marginals(self, evidence: Evidence, *, soft: Soft | None = None) -> dict[str, pd.Series]:
         """Posterior marginal of every node that is not observed, from one exact pass.
@@ -465,10 +488,6 @@ class Network:
         assignment = {n: self.spec.nodes[n].states[found[n]] for n in nodes}
         return MPEResult(MappingProxyType(assignment), probability, tuple(nodes))
 
-    @cached_property
-    def _state_arrays(self) -> dict[str, np.ndarray]:
-        return {n: np.array(node.states, dtype=object) for n, node in self.spec.nodes.items()}
-
     def _pgmpy_posterior(
         self, codes: Mapping[str, int], target: str, soft: Mapping[str, np.ndarray]
     ) -> np.ndarray:
@@ -511,13 +530,20 @@ class Network:
         >>> g.index[0]
         'malignant_neoplasm'
         """
+        import pandas as pd
+
         post = self.posterior(evidence, soft=soft)
         groups = pd.Series(self.spec.groups).reindex(post.index)
         out = post.groupby(groups.to_numpy()).sum().sort_values(ascending=False)
         out.index.name, out.name = "group", "probability"
         return out
 
-    @validate_params({"chunk_size": [Interval(int, 1, 10**7)]})
+    @validate_params(
+        {
+            "chunk_size": [Interval(int, 1, 10**7)],
+            "n_jobs": [Interval(int, 1, 1024), Interval(int, -1, -1), NONE],
+        }
+    )
     def posterior_batch(
         self,
         cases: pd.DataFrame,
@@ -525,6 +551,7 @@ class Network:
         target: str | None = None,
         soft: Soft | None = None,
         chunk_size: int = 8192,
+        n_jobs: int | None = None,
     ) -> pd.DataFrame:
         """Posteriors for many cases at once, in bounded chunks.
 
@@ -540,7 +567,12 @@ class Network:
             DataFrame with one column per state and the index of ``cases`` (one
             likelihood row per case).
         chunk_size : int
-            Cases processed together; memory beyond the result is bounded by it.
+            Cases processed together; memory beyond the result is bounded by
+            ``chunk_size`` times the number of threads.
+        n_jobs : int, optional
+            Threads for a batch of more than one chunk: None or -1 uses every core
+            this process may run on, 1 runs serially. The answer is the same
+            whatever the number of threads (each chunk is computed alone).
 
         Returns
         -------
@@ -559,6 +591,7 @@ class Network:
         Examples
         --------
         >>> net = load_network()
+        >>> import pandas as pd
         >>> cases = pd.DataFrame([{"fat_in_lesion": "present"}, {"sex": "female"}])
         >>> out = net.posterior_batch(cases)
         >>> out.shape, bool(np.allclose(out.sum(axis=1), 1.0))
@@ -571,13 +604,20 @@ class Network:
             return lazy
         target = self._check_target(target)
         check_columns(cases, self.findings)
-        codes = encode_frame(self.spec, cases, target, self.findings, self.engine.index)
+        jobs = usable_cores() if n_jobs in (None, -1) else int(n_jobs)
+        codes = encode_frame(
+            self.spec, cases, target, self.findings, self.engine.index, n_jobs=jobs
+        )
         lam = self._batch_soft(cases, soft, target)
         try:
-            result = self.engine.posterior_batch(codes, target, lam, chunk_size=chunk_size)
+            result = self.engine.posterior_batch(
+                codes, target, lam, chunk_size=chunk_size, n_jobs=jobs
+            )
         except ZeroProbabilityError as exc:
             rows = [] if exc.rows is None else list(cases.index[exc.rows][:10])
             raise EvidenceError(f"Evidence has probability zero in rows {rows}") from None
+        import pandas as pd
+
         table = pd.DataFrame(
             result,
             index=cases.index,
@@ -599,6 +639,8 @@ class Network:
     def _batch_soft(
         self, cases: pd.DataFrame, soft: Soft | None, target: str
     ) -> dict[str, np.ndarray] | None:
+        import pandas as pd
+
         if not soft:
             return None
         if not isinstance(soft, Mapping):

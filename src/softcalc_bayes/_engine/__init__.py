@@ -215,25 +215,43 @@ class Engine:
         soft: Mapping[str, np.ndarray] | None = None,
         *,
         chunk_size: int = DEFAULT_CHUNK,
+        n_jobs: int = 1,
     ) -> np.ndarray:
         """Posteriors for a batch, in chunks of ``chunk_size`` rows.
 
         ``codes[n, v]`` is 0 (unobserved) or state index + 1; ``soft[name]`` is an
         array ``(n, card)`` of likelihoods (rows of ones where there is none).
-        Rows whose evidence has probability zero raise :class:`ZeroProbabilityError`
-        listing those rows.
+        With ``n_jobs > 1`` the chunks run on that many threads (NumPy and SciPy
+        release the GIL in the array work); each chunk is computed exactly as it
+        would be alone, so the result does not depend on ``n_jobs``. Rows whose
+        evidence has probability zero raise :class:`ZeroProbabilityError` listing
+        those rows.
         """
         target = self.target if target is None else target
         n = codes.shape[0]
         out = np.empty((n, self.cards[self.index[target]]))
-        bad: list[np.ndarray] = []
-        for lo in range(0, n, chunk_size):
+        starts = range(0, n, chunk_size)
+
+        def run(lo: int) -> np.ndarray | None:
             hi = min(n, lo + chunk_size)
             part = {k: v[lo:hi] for k, v in soft.items()} if soft else None
             try:
                 out[lo:hi] = self._batch_chunk(codes[lo:hi], target, part)
             except ZeroProbabilityError as exc:
-                bad.append(lo + (exc.rows if exc.rows is not None else np.arange(hi - lo)))
+                return lo + (exc.rows if exc.rows is not None else np.arange(hi - lo))
+            return None
+
+        if n_jobs > 1 and len(starts) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            if soft or self.star is None:  # compile before the threads share the plan
+                _ = self.jt
+
+            with ThreadPoolExecutor(min(n_jobs, len(starts))) as pool:
+                found = list(pool.map(run, starts))
+        else:
+            found = [run(lo) for lo in starts]
+        bad = [rows for rows in found if rows is not None]
         if bad:
             raise ZeroProbabilityError(np.concatenate(bad))
         return out

@@ -254,7 +254,8 @@ class StarEngine:
         flat, _, base = self._flat(evidence)
         if not flat:
             return base.copy()
-        return np.asarray(base + self.delta[flat].sum(axis=0))
+        # take + add.reduce: about half the dispatch cost of delta[flat].sum(axis=0)
+        return np.asarray(base + np.add.reduce(self.delta.take(flat, axis=0), axis=0))
 
     def posterior(self, evidence: Mapping[str, int], target: str | None = None) -> np.ndarray:
         """Posterior of ``target`` (default: the pivot) given ``evidence`` (state indices).
@@ -271,7 +272,7 @@ class StarEngine:
         flat, local, base = self._flat(evidence)
         comp = self.components[c]
         rest = [i for i in flat if not comp.offset <= i < comp.offset + comp.size]
-        logp = base + (self.delta[rest].sum(axis=0) if rest else 0.0)
+        logp = base + (np.add.reduce(self.delta.take(rest, axis=0), axis=0) if rest else 0.0)
         codes = (
             comp.offset
             + local.get(c, 0)
@@ -303,45 +304,79 @@ class StarEngine:
         local = np.rint(codes.astype(float) @ self._stride_matrix).astype(np.int64)
         return local, local + self._offsets
 
+    def _batch_rows(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Table rows of a batch, as CSR parts: ``(flat, indptr)``.
+
+        Only the observed cells are visited: each contributes ``stride * code`` to its
+        component's local code, duplicates within a component are summed by the CSR
+        construction, and the component's offset turns the local code into a row.
+        """
+        from scipy import sparse
+
+        n, width = codes.shape
+        cells = np.flatnonzero(codes.ravel() != 0)  # several times faster than np.nonzero
+        rows, cols = cells // width, cells % width
+        keep = cols != self.pivot
+        rows, cols = rows[keep], cols[keep]
+        local = sparse.csr_matrix(
+            (self.stride_of[cols] * codes[rows, cols], (rows, self.component_of[cols])),
+            shape=(n, len(self.components)),
+        )
+        local.sum_duplicates()
+        return self._offsets[local.indices] + local.data, local.indptr
+
     def posterior_batch(self, codes: np.ndarray, target: str | None = None) -> np.ndarray:
         """Posteriors for a batch: ``codes[n, v]`` is 0 (unobserved) or state index + 1.
 
         Returns an array ``(n_cases, n_target_states)``; rows whose evidence has
         probability zero raise :class:`ZeroProbabilityError` listing those rows.
         """
-        codes = np.asarray(codes)
-        n = codes.shape[0]
-        local, flat = self._batch_index(codes)
-        x = self.pivot if target is None else self.index[target]
-        skip = None if x == self.pivot else int(self.component_of[x])
-        touched = local != 0
-        if skip is not None:
-            touched[:, skip] = False
-        rows, cols = np.nonzero(touched)
         from scipy import sparse
 
-        mat = sparse.csr_matrix(
-            (np.ones(rows.size), (rows, flat[rows, cols])), shape=(n, self.delta.shape[0])
-        )
-        logp = self.log_base + np.asarray(mat @ self.delta)
+        codes = np.asarray(codes)
+        n = codes.shape[0]
+        x = self.pivot if target is None else self.index[target]
+        if x != self.pivot:
+            return self._batch_other(codes, x)
+        flat, indptr = self._batch_rows(codes)
+        mat = sparse.csr_matrix((np.ones(flat.size), flat, indptr), shape=(n, self.delta.shape[0]))
+        logp = np.asarray(mat @ self.delta)
+        logp += self.log_base
+        self._clamp_pivot(codes, logp)
+        return _normalise_rows(logp, inplace=True)
+
+    def _clamp_pivot(self, codes: np.ndarray, logp: np.ndarray) -> None:
+        """Evidence on the pivot: keep only the observed state (in place)."""
         pivot_codes = codes[:, self.pivot]
-        if pivot_codes.any():  # evidence on the pivot: keep only the observed state
+        if pivot_codes.any():
             seen = pivot_codes > 0
             keep = np.zeros((int(seen.sum()), logp.shape[1]), dtype=bool)
             keep[np.arange(keep.shape[0]), pivot_codes[seen] - 1] = True
             logp[seen] = np.where(keep, logp[seen], -np.inf)
-        if skip is None:
-            out = _normalise_rows(logp)
-        else:
-            steps = np.arange(1, int(self.cards[x]) + 1) * int(self.stride_of[x])
-            out = np.empty((n, int(self.cards[x])))
-            for lo in range(0, n, 4096):
-                hi = min(n, lo + 4096)
-                idx = flat[lo:hi, skip][:, None] + steps[None, :]
-                joint = logp[lo:hi, None, :] + self.delta[idx]
-                out[lo:hi] = _logsumexp(joint, axis=2)
-            out = _normalise_rows(out)
-        return np.asarray(out)
+
+    def _batch_other(self, codes: np.ndarray, x: int) -> np.ndarray:
+        """Posteriors of a non-pivot node ``x``: its component is entered state by state."""
+        from scipy import sparse
+
+        n = codes.shape[0]
+        local, flat = self._batch_index(codes)
+        skip = int(self.component_of[x])
+        touched = local != 0
+        touched[:, skip] = False
+        rows, cols = np.nonzero(touched)
+        mat = sparse.csr_matrix(
+            (np.ones(rows.size), (rows, flat[rows, cols])), shape=(n, self.delta.shape[0])
+        )
+        logp = self.log_base + np.asarray(mat @ self.delta)
+        self._clamp_pivot(codes, logp)
+        steps = np.arange(1, int(self.cards[x]) + 1) * int(self.stride_of[x])
+        out = np.empty((n, int(self.cards[x])))
+        for lo in range(0, n, 4096):
+            hi = min(n, lo + 4096)
+            idx = flat[lo:hi, skip][:, None] + steps[None, :]
+            joint = logp[lo:hi, None, :] + self.delta[idx]
+            out[lo:hi] = _logsumexp(joint, axis=2)
+        return _normalise_rows(out, inplace=True)
 
 
 def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
@@ -361,10 +396,13 @@ def _normalise(logp: np.ndarray) -> np.ndarray:
     return p
 
 
-def _normalise_rows(logp: np.ndarray) -> np.ndarray:
+def _normalise_rows(logp: np.ndarray, *, inplace: bool = False) -> np.ndarray:
     m = np.max(logp, axis=1, keepdims=True)
     bad = ~np.isfinite(m[:, 0])
     if bad.any():
         raise ZeroProbabilityError(np.flatnonzero(bad))
-    p = np.exp(logp - m)
-    return np.asarray(p / p.sum(axis=1, keepdims=True))
+    p = logp if inplace else logp.copy()
+    p -= m
+    np.exp(p, out=p)
+    p /= p.sum(axis=1, keepdims=True)
+    return p
