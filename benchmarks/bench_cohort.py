@@ -17,6 +17,7 @@ import argparse
 import json
 import platform
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from softcalc_bayes import Network, load_network
 from softcalc_bayes.cohort import posterior_batch_dask
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _sections import write_section  # noqa: E402
+
 N_FINDINGS = 12
 
 
@@ -82,6 +86,22 @@ def main() -> None:
     }
     (HERE / "results_cohort.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    peaks_shown = ", ".join(f"{v:.0f}" for v in result["peak_rss_mib_per_worker"].values())
+    write_section(
+        "cohort",
+        "\n".join(
+            [
+                "## Cohorts on Dask (`benchmarks/bench_cohort.py`)",
+                "",
+                f"{result['cases']:,} synthetic cases in {result['partitions']} partitions "
+                "scored by `posterior_batch_dask` on a 2-worker `LocalCluster` (one thread "
+                f"each), {time.strftime('%Y-%m-%d')}, {result['machine']}: "
+                f"**{result['seconds']} s** ({result['cases_per_second']:,} cases/s), peak "
+                f"resident memory per worker {peaks_shown} MiB; mean posterior mass "
+                f"{result['posterior_mass']}.",
+            ]
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -186,7 +186,10 @@ def render(result: Mapping[str, object], runs: int) -> str:
     cpu = {label: statistics.median(v["cpu"]) for label, v in samples.items()}
     load = "import softcalc_bayes; load_network()"
     diagnose = next(k for k in med if k.startswith("softcalc diagnose"))
-    over_pandas = med[load] - med["import pandas"]
+    query = "... + posterior(evidence)"
+    # loading no longer imports pandas; the first posterior does (it returns a Series),
+    # so the stricter measure, load + first posterior, is the one held to the budget
+    over_pandas = med[query] - med["import pandas"]
     info = machine_info()
     lines = [
         "## Start-up (`benchmarks/bench_startup.py`)",
@@ -211,9 +214,11 @@ def render(result: Mapping[str, object], runs: int) -> str:
     ok_diag = med[diagnose] < DIAGNOSE_BUDGET_S
     lines += [
         "",
-        f"- import + load over `import pandas`: **{over_pandas:.3f} s** "
+        f"- import + load + first posterior over `import pandas`: **{over_pandas:.3f} s** "
         f"(target <= {LOAD_BUDGET_S} s: {'met' if ok_load else 'NOT met'}; CPU "
-        f"{cpu[load] - cpu['import pandas']:.3f} s).",
+        f"{cpu[query] - cpu['import pandas']:.3f} s). Import + load alone no longer "
+        f"imports pandas: {med[load]:.3f} s, {med[load] / med['import pandas']:.2f} of "
+        "`import pandas`.",
         f"- `softcalc diagnose`: **{med[diagnose]:.3f} s** "
         f"(target < {DIAGNOSE_BUDGET_S} s: {'met' if ok_diag else 'NOT met'}; CPU "
         f"{cpu[diagnose]:.3f} s).",

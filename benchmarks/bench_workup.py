@@ -1,6 +1,7 @@
 """Timings of explain() and next_best_test() on the packaged default network.
 
-Run with ``.venv/bin/python benchmarks/bench_workup.py``. Budgets (issue 10):
+Run with ``make bench`` or ``.venv/bin/python benchmarks/bench_workup.py`` (writes the
+``workup`` section of ``benchmarks/RESULTS.md``). Budgets (issue 10):
 
 - ``next_best_test`` over every unobserved finding of a 3-finding case: at most 20 ms;
 - exact Shapley values (``explain``) for 12 findings: at most 1 s.
@@ -17,8 +18,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import softcalc_bayes as sb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sections import write_section
 
 BUDGET_NEXT_TEST_MS = 20.0
 BUDGET_SHAPLEY_S = 1.0
@@ -83,21 +88,28 @@ def main() -> int:
             None,
         ),
     ]
-    marginals = "yes" if callable(getattr(net, "marginals", None)) else "no"
-    print(f"Python {platform.python_version()}, {platform.machine()}; net.marginals: {marginals}")
-    print()
-    print("| operation | median wall | median CPU | budget | verdict |")
-    print("|---|---|---|---|---|")
+    lines = [
+        "## Explanations and value of information (`benchmarks/bench_workup.py`)",
+        "",
+        f"Seed case 000 (`seed000_alt_shoulder`): the 3-finding start is age, sex and site; "
+        f"medians of repeated calls after a warm-up. {time.strftime('%Y-%m-%d')}, Python "
+        f"{platform.python_version()}, {platform.machine()}.",
+        "",
+        "| operation | median wall | median CPU | budget | verdict |",
+        "|---|---|---|---|---|",
+    ]
     ok = True
     for name, (wall, cpu), unit, budget in rows:
         scale = 1e3 if unit == "ms" else 1.0
         shown = f"| {name} | {wall * scale:.3g} {unit} | {cpu * scale:.3g} {unit} |"
         if budget is None:
-            print(f"{shown} - | - |")
+            lines.append(f"{shown} - | - |")
             continue
         passed = wall * scale <= budget
         ok &= passed
-        print(f"{shown} <= {budget:g} {unit} | {'OK' if passed else 'OVER'} |")
+        lines.append(f"{shown} <= {budget:g} {unit} | {'OK' if passed else 'OVER'} |")
+    write_section("workup", "\n".join(lines))
+    print("\n".join(lines))
     return 0 if ok else 1
 
 

@@ -593,7 +593,7 @@ def render(net: Network, machine: Mapping[str, str], results: Results) -> str:
         "",
         "| What is timed | Input | Seconds | µs per case |",
         "|---|---|---:|---:|",
-        f"| `net.posterior_batch(df)` | DataFrame of labels, None = unobserved | "
+        f"| `net.posterior_batch(df)` (threads on every core, the default) | DataFrame of labels, None = unobserved | "
         f"{bat['df_s']:.3f} | {per_case_us:.2f} |",
         f"| `net.engine.posterior_batch(codes)` | precomputed int64 code matrix | "
         f"{bat['codes_s']:.3f} | {bat['codes_s'] / bat['n'] * 1e6:.2f} |",

@@ -55,6 +55,9 @@ def test_gain_equals_entropy_drop_by_brute_force(data: tuple[Network, dict[str, 
         assert table.loc[f, "information_gain_bits"] == pytest.approx(expected, abs=1e-9)
         best = sum(p * q.max() for p, q in zip(p_f, posts, strict=True))
         assert table.loc[f, "expected_p_top"] == pytest.approx(best, abs=1e-9)
+        current = sum(p * q[top] for p, q in zip(p_f, posts, strict=True))
+        assert current == pytest.approx(prior[top], abs=1e-9)  # the law of total probability
+        assert table.loc[f, "expected_p_current_top"] == pytest.approx(current, abs=1e-9)
         changes = sum(p for p, q in zip(p_f, posts, strict=True) if q.max() > q[top] + 1e-9)
         assert table.loc[f, "p_top_changes"] == pytest.approx(changes, abs=1e-9)
     gains = table["information_gain_bits"].to_numpy()

@@ -11,8 +11,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ._cli_args import (
     UsageError,
     add_command,
@@ -56,6 +54,8 @@ def differential(
     soft: dict[str, dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
     """The ``top`` most probable diagnoses as plain rows (no pandas: a fast start)."""
+    import numpy as np  # not at import: `softcalc --version` and usage errors need none
+
     values = net._posterior_array(evidence, net.target, soft or None)
     states = net.states(net.target)
     order = np.argsort(-values, kind="stable")[:top]  # the order of net.posterior

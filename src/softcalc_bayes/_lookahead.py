@@ -17,6 +17,7 @@ SUMMARY = (
     "information_gain_bits",
     "p_top_changes",
     "expected_p_top",
+    "expected_p_current_top",
     "p_current_top_min",
     "p_current_top_max",
 )
@@ -82,6 +83,7 @@ class Lookahead:
             "information_gain_bits": self.gains(),
             "p_top_changes": self._sum((best > current + _TIE).astype(float)),
             "expected_p_top": self._sum(best),
+            "expected_p_current_top": self._sum(current),
             "p_current_top_min": np.minimum.reduceat(current, self.starts),
             "p_current_top_max": np.maximum.reduceat(current, self.starts),
         }

@@ -97,9 +97,12 @@ def _score(
     target: str | None,
     keep: Sequence[str],
     soft: Mapping[str, Any] | None = None,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
+    """Posteriors of one partition or chunk; ``n_jobs=1`` where workers already run
+    side by side (Dask partitions, worker processes), so threads do not oversubscribe."""
     findings = [c for c in frame.columns if c not in keep]
-    post = net.posterior_batch(frame[findings], target=target, soft=soft)
+    post = net.posterior_batch(frame[findings], target=target, soft=soft, n_jobs=n_jobs)
     post.columns = pd.Index([str(c) for c in post.columns])
     if keep:
         post = pd.concat([frame[list(keep)], post], axis=1)
@@ -177,7 +180,7 @@ def posterior_batch_dask(
     )
     shipped = delayed(net, pure=True, traverse=False)
     mapper: Any = cases.map_partitions
-    return mapper(_score, shipped, target, keep, soft, meta=meta)
+    return mapper(_score, shipped, target, keep, soft, 1, meta=meta)
 
 
 # ------------------------------------------------------------------ case files
@@ -234,7 +237,7 @@ def _init_worker(net: Network, target: str | None, keep: Sequence[str]) -> None:
 
 def _score_in_worker(frame: pd.DataFrame) -> pd.DataFrame:
     net, target, keep = _WORKER_NET
-    return _score(frame, net, target, keep)
+    return _score(frame, net, target, keep, None, 1)
 
 
 def score_file(

@@ -116,9 +116,11 @@ def next_best_test(
         - ``p_top_changes``: probability that the outcome makes another state the most
           probable one;
         - ``expected_p_top``: expected posterior of the most probable state after the
-          test (the expected posterior of the *current* top is always its current
-          posterior, so it cannot rank tests; its range over the outcomes is given in
-          ``p_current_top_min`` and ``p_current_top_max``);
+          test;
+        - ``expected_p_current_top``: expected posterior of the *current* top state
+          after the test. By the law of total probability it equals its current
+          posterior for every test (a check of exactness, not a ranking); its range over
+          the outcomes is ``p_current_top_min`` to ``p_current_top_max``;
         - with costs: ``test`` (the test revealing the finding), ``cost`` (its cost now,
           prerequisites not yet done included; 0 when the test was already done for
           another of its findings), ``gain_per_cost`` (``inf`` for a free informative
