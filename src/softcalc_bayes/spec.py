@@ -29,7 +29,6 @@ from ._rows import (
     resolve_prior,
     resolve_table,
 )
-from ._safe_yaml import path_kind, read_data_file
 from ._validation import unknown_message
 from .exceptions import NetworkSpecError
 
@@ -318,6 +317,8 @@ class _Reader:
             raise NetworkSpecError(f"{folder}: not a folder")
 
     def read(self, path: Path) -> Any:
+        from ._safe_yaml import read_data_file  # PyYAML only when files are read
+
         return read_data_file(path, self.root)
 
     def glob(self, sub: str) -> list[Path]:
@@ -684,6 +685,8 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
     """
     if path is not None and not isinstance(path, str | Path):
         raise NetworkSpecError(f"path must be a folder (str or Path), got {described(path)}")
+    from ._safe_yaml import path_kind
+
     folder = Path(path) if path is not None else default_network_path()
     if path_kind(folder) == "file":
         folder = folder.parent

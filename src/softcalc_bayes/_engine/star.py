@@ -208,6 +208,14 @@ class StarEngine:
 
     def _tabulate(self, comp: Component) -> np.ndarray:
         """``m_C(t; config)`` for every evidence configuration: shape (size, n_pivot)."""
+        if comp.factors == comp.variables and len(comp.variables) == 1:
+            v = comp.variables[0]  # one finding, child of the pivot or a root: no einsum
+            if self.parents[v] in ((self.pivot,), ()):
+                cpt = np.atleast_2d(self.tensors[v])  # (n_pivot or 1, states)
+                table = np.vstack([cpt.sum(axis=1), cpt.T])
+                if table.shape[1] != int(self.cards[self.pivot]):
+                    table = np.repeat(table, int(self.cards[self.pivot]), axis=1)
+                return np.asarray(table, dtype=float)
         configs = np.arange(comp.size)
         letter = letters_for((*comp.variables, self.pivot))
         batch = letters_for([*letter, "batch"])["batch"]
