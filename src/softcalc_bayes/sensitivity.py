@@ -347,7 +347,7 @@ def tune(
     x0 = coef.x0
     tol = 1e-12
     ok_now = alpha * x0 + beta >= -tol
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # clipped below
         root = np.clip(-beta / alpha, 0.0, 1.0)
     x_new = np.where(ok_now, x0, np.nan)
     up = ~ok_now & (alpha > 0) & (alpha * 1.0 + beta >= -tol)
