@@ -61,8 +61,9 @@ bench: $(STAMP_BENCH)
 
 # Fuzz the loader, the API and the CLI for FUZZ_SECONDS (default 15 min); see docs/robustness.md.
 FUZZ_SECONDS ?= 900
+FUZZ_JOBS ?= 2
 fuzz: $(STAMP_DEV)
-	$(BIN)/python fuzz/fuzz_softcalc.py --budget $(FUZZ_SECONDS)
+	$(BIN)/python fuzz/fuzz_softcalc.py --budget $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS)
 
 clean:
 	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache

@@ -24,6 +24,11 @@ when an invalid network loads, or when it runs longer than ``--timeout`` seconds
 ``MemoryError`` instead of taking the machine down. The run prints a JSON summary
 (inputs, calls, errors by class, failures, slowest input, peak memory) and exits 1 if
 anything failed, with a reproducer (seed and input number) for every failure.
+
+``--jobs N`` runs N independent fuzzer processes for the same budget, worker ``i`` with
+seed ``seed + i`` (each replayable alone with ``--seed``), and merges their reports:
+counts are summed, the slowest input is the slowest of all, and the peak memory is
+reported per worker and as their sum (the most the run held at once).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import random
 import resource
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -795,10 +801,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per input")
     parser.add_argument("--memory-gb", type=float, default=4.0, help="address-space cap")
-    parser.add_argument("--loader-share", type=float, default=0.5, help="share of time")
+    parser.add_argument(
+        "--loader-share", type=float, default=0.75, help="share of time for the loader arm"
+    )
     parser.add_argument("--report", type=Path, default=None, help="also write the JSON here")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="fuzzer processes, seeds seed .. seed + jobs - 1"
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    if args.jobs > 1:
+        return run_jobs(args, seed)
     limit = int(args.memory_gb * 2**30)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     with tempfile.TemporaryDirectory(prefix="softcalc-fuzz-") as tmp:
@@ -818,9 +831,68 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.report is not None:
         args.report.write_text(text + "\n", encoding="utf-8")
+    return 1 if _bad(report) else 0
+
+
+def _bad(report: dict[str, Any]) -> int:
     bad = report["uncaught_exceptions"] + report["invalid_accepted"] + report["hangs"]
-    bad += report["failures_by_kind"].get("error naming no file", 0)
-    return 1 if bad else 0
+    return int(bad + report["failures_by_kind"].get("error naming no file", 0))
+
+
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report from the reports of parallel workers (see ``--jobs``)."""
+    merged: dict[str, Any] = {
+        "seed": [r["seed"] for r in reports],
+        "jobs": len(reports),
+        "seconds": max(r["seconds"] for r in reports),
+        "cpu_seconds": round(sum(r["cpu_seconds"] for r in reports), 1),
+    }
+    for key in ("loader_inputs", "loader_valid_loads", "api_calls", "api_ok"):
+        merged[key] = sum(r[key] for r in reports)
+    for key in ("calls_by_function", "clean_errors_by_class", "failures_by_kind"):
+        total: Counter[str] = Counter()
+        for r in reports:
+            total.update(r[key])
+        merged[key] = dict(sorted(total.items()))
+    for key in ("uncaught_exceptions", "invalid_accepted", "hangs"):
+        merged[key] = sum(r[key] for r in reports)
+    slowest = max(reports, key=lambda r: r["slowest_input_seconds"])
+    merged["slowest_input_seconds"] = slowest["slowest_input_seconds"]
+    merged["slowest_input"] = slowest["slowest_input"]
+    merged["peak_memory_mb_per_worker"] = [r["peak_memory_mb"] for r in reports]
+    merged["peak_memory_mb"] = round(sum(r["peak_memory_mb"] for r in reports), 1)
+    merged["failures"] = [f for r in reports for f in r["failures"]][:50]
+    return merged
+
+
+def run_jobs(args: argparse.Namespace, seed: int) -> int:
+    """Run ``args.jobs`` workers (this script with ``--jobs 1``) and merge their reports."""
+    with tempfile.TemporaryDirectory(prefix="softcalc-fuzz-jobs-") as tmp:
+        procs = []
+        for i in range(args.jobs):
+            command = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                *("--budget", str(args.budget), "--seed", str(seed + i)),
+                *("--timeout", str(args.timeout), "--memory-gb", str(args.memory_gb)),
+                *("--loader-share", str(args.loader_share)),
+                *("--report", str(Path(tmp) / f"worker{i}.json")),
+            ]
+            procs.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        codes = [p.wait() for p in procs]
+        reports = []
+        for i, code in enumerate(codes):
+            path = Path(tmp) / f"worker{i}.json"
+            if not path.exists():
+                print(f"worker {i} (seed {seed + i}) exited {code} without a report")
+                return 1
+            reports.append(json.loads(path.read_text(encoding="utf-8")))
+    report = merge_reports(reports)
+    text = json.dumps(report, indent=2, default=str)
+    print(text)
+    if args.report is not None:
+        args.report.write_text(text + "\n", encoding="utf-8")
+    return 1 if _bad(report) else 0
 
 
 if __name__ == "__main__":

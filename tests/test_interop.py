@@ -319,13 +319,16 @@ def test_pyagrum_reads_each_export_and_agrees(
         assert parents == {side["nodes"][p]["id"] for p in net.node(name).parents}
     n = N_EVIDENCE if PYAGRUM_TOLERANCE[fmt] < 1e-9 else 30
     worst = 0.0
-    ie = gum.LazyPropagation(bn)
+    states = {name: list(net.states(name)) for name in net.nodes}
+    # Shafer-Shenoy: pyAgrum's other exact junction-tree engine, about 5x faster than
+    # LazyPropagation at posteriors of every node (the same answers either way)
+    ie = gum.ShaferShenoyInference(bn)
     for evidence in _forward_samples(net, n, seed=3):
         ours = _marginals(net, evidence)
         theirs = _pyagrum_marginals(ie, ids, evidence, list(ours))
         for node, post in ours.items():
-            states = list(net.states(node))
-            worst = max(worst, float(np.abs(post.reindex(states).to_numpy() - theirs[node]).max()))
+            assert post.index.tolist() == states[node]  # network order, as theirs[node]
+            worst = max(worst, float(np.abs(post.to_numpy() - theirs[node]).max()))
     assert worst <= PYAGRUM_TOLERANCE[fmt]
 
 

@@ -22,7 +22,12 @@ Two compiled plans, chosen automatically per question:
   given the diagnosis, plus two small latent groups), each component's message is
   tabulated for every evidence configuration at compile time, so a hard-evidence query
   is a gather and a sum (about 10 us) and a batch is one sparse product. Used for hard
-  evidence whenever it compiles within ``star_entries`` table entries.
+  evidence whenever it compiles within ``star_entries`` table entries and within
+  ``star_work`` units of tabulation work (a component's configurations times the
+  product of its nodes' state counts, an upper bound on the einsum that fills its
+  table). A latent node with 12 binary children has a table of 3**12 rows that fits,
+  but filling it would take 3**12 * 2**13 operations: the bound sends such a network
+  to the junction tree, where the same query costs microseconds.
 
 MAP over a chosen node set uses constrained variable elimination (:mod:`._elimination`).
 """
@@ -71,6 +76,9 @@ class Engine:
         Largest clique table the junction tree may hold.
     star_entries : int
         Largest total table the star plan may tabulate.
+    star_work : int
+        Largest total tabulation work (configurations times joint state count, summed
+        over components) the star plan may spend at compile time.
 
     Examples
     --------
@@ -88,6 +96,7 @@ class Engine:
         target: str,
         max_entries: int = 1 << 28,
         star_entries: int = 1 << 22,
+        star_work: int = 1 << 25,
     ) -> None:
         self._nodes = list(nodes)
         self.names: tuple[str, ...] = tuple(n.name for n in nodes)
@@ -108,6 +117,7 @@ class Engine:
         self.target = target
         self.max_entries = max_entries
         self.star_entries = star_entries
+        self.star_work = star_work
 
     # ------------------------------------------------------------ compiled plans
     @cached_property
@@ -132,15 +142,16 @@ class Engine:
             for a in family:
                 adj[a].update(u for u in family if u != a)
         seen = {pivot}
-        total = 0
+        total = work = 0
         for start in range(len(self.names)):
             if start in seen:
                 continue
-            size, stack = 1, [start]
+            size, joint, stack = 1, 1, [start]
             seen.add(start)
             while stack:
                 v = stack.pop()
                 size *= self.cards[v] + 1
+                joint *= self.cards[v]
                 if size * self.cards[pivot] > self.star_entries:
                     return None
                 for u in adj[v]:
@@ -148,7 +159,9 @@ class Engine:
                         seen.add(u)
                         stack.append(u)
             total += size * self.cards[pivot]
-            if total > self.star_entries:
+            if size > self.cards[start] + 1:  # one finding alone is tabulated without einsum
+                work += size * joint * self.cards[pivot]
+            if total > self.star_entries or work > self.star_work:
                 return None
         return StarEngine(self._nodes, pivot=self.target, max_table=self.star_entries)
 
