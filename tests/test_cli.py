@@ -239,6 +239,45 @@ def test_evaluate_holdout(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert status == 2 and "not both" in err
 
 
+def test_evaluate_prints_calibration_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from softcalc_bayes import evaluate, load_network
+
+    report = evaluate(load_network(), load_cases(), bins=5)
+    status, out, _ = run(capsys, "evaluate", "--bins", "5")
+    assert status == 0
+    m = report.metrics
+    assert (
+        f"Expected calibration error (5 equal-width bins): top-label {m['ece_top_label']:.3f}   "
+        f"classwise {m['ece_classwise']:.3f}"
+    ) in out
+    assert "Calibration by diagnosis group" in out
+    for group in report.calibration_by_group.index:
+        assert group in out
+
+
+@pytest.mark.parametrize(("bins", "message"), [("0", "at least 1"), ("1001", "'bins'")])
+def test_evaluate_refuses_bad_bins(
+    capsys: pytest.CaptureFixture[str], bins: str, message: str
+) -> None:
+    status, _, err = run(capsys, "evaluate", "--bins", bins)
+    assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_evaluate_writes_a_reliability_diagram(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import matplotlib
+
+    from softcalc_bayes.cases import default_network_path
+
+    matplotlib.use("Agg")
+    png = tmp_path / "reliability.png"
+    examples = default_network_path() / "examples.yaml"  # any case file or folder works
+    status, out, _ = run(capsys, "evaluate", str(examples), "--plot", str(png))
+    assert status == 0
+    assert png.stat().st_size > 5000 and f"written to {png}" in out
+
+
 def test_sensitivity_command_writes_plot(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -1,4 +1,5 @@
-"""Plots: the tornado draws what the table ranks; the network drawing shows its groups."""
+"""Plots: the tornado draws what the table ranks; the network drawing shows its groups;
+the reliability diagram draws the report's bins."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 import softcalc_bayes as sb
 from softcalc_bayes import Network
 from softcalc_bayes.cases import load_examples
-from softcalc_bayes.plotting import _label, plot_network, plot_tornado
+from softcalc_bayes.evaluate import EvaluationReport
+from softcalc_bayes.plotting import _label, plot_network, plot_reliability, plot_tornado
 
 
 @pytest.fixture(scope="module")
@@ -77,4 +79,58 @@ def test_plot_network_rejects_unknown_evidence(net: Network) -> None:
 def test_plot_network_rejects_a_bad_influence_table(net: Network) -> None:
     with pytest.raises(ValueError, match="missing columns"):
         plot_network(net, influence=pd.DataFrame({"finding": ["fat_in_lesion"]}))
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def report(net: Network) -> EvaluationReport:
+    return sb.evaluate(net, sb.load_cases())
+
+
+def test_reliability_diagram_draws_the_top_label_bins(report: EvaluationReport) -> None:
+    fig, ax = plt.subplots()
+    assert plot_reliability(report, ax=ax) is ax
+    line = next(li for li in ax.get_lines() if li.get_label() == "network")
+    np.testing.assert_allclose(line.get_xdata(), report.reliability["mean_confidence"])
+    np.testing.assert_allclose(line.get_ydata(), report.reliability["accuracy"])
+    assert f"{report.metrics['ece_top_label']:.3f}" in ax.get_title()
+    assert [t.get_text() for t in ax.texts] == [str(c) for c in report.reliability["count"]]
+    plt.close(fig)
+
+
+def test_reliability_diagram_keeps_the_pooled_table(report: EvaluationReport) -> None:
+    fig, ax = plt.subplots()
+    plot_reliability(report.calibration, ax=ax)
+    line = next(li for li in ax.get_lines() if li.get_label() == "network")
+    np.testing.assert_allclose(line.get_xdata(), report.calibration["mean_predicted"])
+    assert ax.get_xlabel() == "mean predicted probability"
+    plt.close(fig)
+
+
+def test_reliability_small_multiples_one_panel_per_group(report: EvaluationReport) -> None:
+    panels = plot_reliability(report, by_group=True)
+    groups = list(report.calibration_by_group.index)
+    assert len(panels) == 1 + len(groups)
+    assert panels[0].get_title().startswith(f"all cases (n={len(report.per_case)})")
+    assert [p.get_title().split(" (")[0] for p in panels[1:]] == groups
+    plt.close(panels[0].figure)
+    fig, grid = plt.subplots(3, 3)
+    panels = plot_reliability(report.reliability_by_group, by_group=True, ax=grid)
+    assert len(panels) == len(set(report.reliability_by_group["group"]))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: plot_reliability(r.per_case), "missing columns"),
+        (lambda r: plot_reliability("report"), "needs an EvaluationReport"),
+        (lambda r: plot_reliability(r.reliability, by_group=True), "reliability_by_group"),
+        (lambda r: plot_reliability(r, by_group=1), "by_group must be a bool"),
+        (lambda r: plot_reliability(r, by_group=True, ax=[plt.gca()]), "needs 10 Axes, got 1"),
+    ],
+)
+def test_reliability_diagram_refuses_bad_input(report: EvaluationReport, call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call(report)
     plt.close("all")

@@ -199,11 +199,29 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.holdout and args.cases is not None:
         raise EvidenceError("Give either a case file/folder or --holdout, not both")
     net = network_from(args)
-    report = evaluate(net, load_cases(holdout_cases_path() if args.holdout else args.cases))
+    cases = load_cases(holdout_cases_path() if args.holdout else args.cases)
+    report = evaluate(net, cases, bins=args.bins)
     if args.json:
         emit_json(report.to_dict())
     else:
         print(report.summary_text())
+    if args.plot:
+        from .plotting import plot_reliability
+
+        panels = plot_reliability(report, by_group=True)
+        figure = panels[0].figure
+        m = report.metrics
+        figure.suptitle(
+            f"Top-label reliability, {int(m['n_cases'])} cases, {args.bins} bins: "
+            f"ECE {m['ece_top_label']:.3f} (classwise {m['ece_classwise']:.3f})",
+            fontsize=10,
+        )
+        try:
+            figure.savefig(args.plot, dpi=110, bbox_inches="tight")
+        except OSError as exc:
+            raise UsageError(f"--plot {str(args.plot)!r}: {exc.strerror or exc}") from None
+        if not args.json:
+            print(f"\nReliability diagram written to {args.plot}")
     return 0
 
 
@@ -220,7 +238,16 @@ def register_evaluate(sub: Any) -> None:
     p.add_argument(
         "--holdout", action="store_true", help="the packaged held-out cases instead of the library"
     )
+    p.add_argument(
+        "--bins",
+        type=positive_int,
+        default=10,
+        metavar="N",
+        help="equal-width probability bins of the calibration tables and of the expected "
+        "calibration errors (1 to 1000; default 10)",
+    )
     network_options(p)
+    plot_option(p, "a top-label reliability diagram, all cases and by diagnosis group")
     json_option(p)
 
 

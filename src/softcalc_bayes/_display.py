@@ -237,10 +237,18 @@ def evaluation_html(report: EvaluationReport) -> str:
         f"top-1 {m['top1']:.1%}, top-3 {m['top3']:.1%}, top-5 {m['top5']:.1%}, "
         f"mean rank {m['mean_rank']:.2f}, Brier {m['brier']:.3f}, log loss {m['log_loss']:.3f}"
     )
+    if "ece_top_label" in m:
+        head += f", ECE top-label {m['ece_top_label']:.3f}, classwise {m['ece_classwise']:.3f}"
+    by_group = report.calibration_by_group
     return (
         f"<div style='{_STYLE}'>{head}"
         + _frame(report.per_group, caption="By diagnosis group")
         + _frame(report.calibration, caption="Calibration (every case x diagnosis probability)")
+        + (
+            _frame(by_group, caption="Calibration by diagnosis group (top call; its diagnoses)")
+            if len(by_group)
+            else ""
+        )
         + _details(f"Per case ({len(report.per_case)} rows)", _frame(report.per_case, rows=10_000))
         + "</div>"
     )

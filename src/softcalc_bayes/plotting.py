@@ -163,18 +163,115 @@ def plot_posterior(posterior: pd.Series, *, top: int = 10, ax: Any | None = None
     return ax
 
 
-def plot_reliability(calibration: pd.DataFrame, *, ax: Any | None = None) -> Any:
-    """Reliability diagram from :attr:`EvaluationReport.calibration`."""
+def _reliability_panel(table: pd.DataFrame, ax: Any, title: str | None) -> None:
+    """One top-label reliability diagram: bins as points, the gap to the diagonal in red."""
+    ax.plot([0, 1], [0, 1], color="#999999", ls="--", lw=1, label="perfect calibration")
+    if len(table):
+        x, y = table["mean_confidence"], table["accuracy"]
+        ax.vlines(x, y, x, color="#c0392b", lw=1.5, alpha=0.7, label="gap (above: over-confident)")
+        ax.plot(x, y, marker="o", color="#2b5d8a", label="network")
+        for _, r in table.iterrows():
+            ax.annotate(
+                str(int(r["count"])),
+                (r["mean_confidence"], r["accuracy"]),
+                fontsize=7,
+                xytext=(3, -8),
+                textcoords="offset points",
+            )
+    else:
+        ax.text(0.5, 0.5, "no case called here", ha="center", va="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    if title is not None:
+        ax.set_title(title, fontsize=8)
+
+
+def _top_label_report(obj: Any) -> bool:
+    return hasattr(obj, "reliability") and hasattr(obj, "calibration_by_group")
+
+
+def plot_reliability(calibration: Any, *, by_group: bool = False, ax: Any | None = None) -> Any:
+    """Reliability diagram of an evaluation.
+
+    Parameters
+    ----------
+    calibration : EvaluationReport or pandas.DataFrame
+        An :class:`~softcalc_bayes.evaluate.EvaluationReport` (its top-label table
+        :attr:`~softcalc_bayes.evaluate.EvaluationReport.reliability` is drawn: the
+        confidence of the top diagnosis against how often it is right), a top-label
+        table itself (``reliability``, or ``reliability_by_group`` with
+        ``by_group=True``), or the pooled table
+        :attr:`~softcalc_bayes.evaluate.EvaluationReport.calibration` (every case x
+        diagnosis probability against its observed frequency).
+    by_group : bool
+        Small multiples: one top-label panel per diagnosis group (the cases whose
+        top call lies in the group), after a panel of all cases when a report is
+        given.
+    ax : matplotlib Axes, or a sequence of Axes when ``by_group``, optional
+        Where to draw; by default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes, or a numpy array of Axes when ``by_group`` (one per panel,
+    unused grid cells switched off).
+
+    Raises
+    ------
+    ValueError
+        If ``calibration`` is none of the above, or ``ax`` has too few Axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from softcalc_bayes import evaluate, load_network
+    >>> from softcalc_bayes.cases import load_examples
+    >>> report = evaluate(load_network(), load_examples())
+    >>> plot_reliability(report).get_xlabel()
+    'confidence of the top diagnosis'
+    >>> len(plot_reliability(report, by_group=True)) == 1 + len(report.calibration_by_group)
+    True
+    """
+    if not isinstance(by_group, bool):
+        raise ValueError(f"by_group must be a bool, got {by_group!r}")
+    report = calibration if _top_label_report(calibration) else None
+    if by_group:
+        return _plot_reliability_groups(calibration, report, ax)
+    table = report.reliability if report is not None else calibration
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(
+            "plot_reliability needs an EvaluationReport or one of its calibration tables, "
+            f"got {type(calibration).__name__}"
+        )
+    if {"mean_confidence", "accuracy", "count"} <= set(table.columns):
+        ax = _axes(ax)
+        ece = table.attrs.get("ece")
+        title = (
+            None
+            if ece is None
+            else f"Top-label reliability: ECE {ece:.3f} ({len(table)} bins used)"
+        )
+        _reliability_panel(table, ax, title)
+        ax.set_xlabel("confidence of the top diagnosis")
+        ax.set_ylabel("share of cases where it is the true diagnosis")
+        ax.legend(fontsize=8, loc="upper left")
+        return ax
+    missing = {"mean_predicted", "observed_frequency", "count"} - set(table.columns)
+    if missing:
+        raise ValueError(
+            "plot_reliability needs an EvaluationReport or one of its calibration tables; "
+            f"missing columns: {', '.join(sorted(missing))}"
+        )
     ax = _axes(ax)
     ax.plot([0, 1], [0, 1], color="#999999", ls="--", lw=1, label="perfect calibration")
     ax.plot(
-        calibration["mean_predicted"],
-        calibration["observed_frequency"],
+        table["mean_predicted"],
+        table["observed_frequency"],
         marker="o",
         color="#2b5d8a",
         label="network",
     )
-    for _, r in calibration.iterrows():
+    for _, r in table.iterrows():
         ax.annotate(
             str(int(r["count"])),
             (r["mean_predicted"], r["observed_frequency"]),
@@ -188,6 +285,64 @@ def plot_reliability(calibration: pd.DataFrame, *, ax: Any | None = None) -> Any
     ax.set_ylabel("observed frequency")
     ax.legend(fontsize=8)
     return ax
+
+
+def _plot_reliability_groups(calibration: Any, report: Any, ax: Any | None) -> Any:
+    """The small multiples of :func:`plot_reliability` (``by_group=True``)."""
+    panels: list[tuple[pd.DataFrame, str]] = []
+    if report is not None:
+        m = report.metrics
+        panels.append(
+            (
+                report.reliability,
+                f"all cases (n={int(m['n_cases'])}), ECE {m['ece_top_label']:.3f}",
+            )
+        )
+        table = report.reliability_by_group
+        for group, row in report.calibration_by_group.iterrows():
+            ece = row["top_label_ece"]
+            shown = "-" if pd.isna(ece) else f"{ece:.3f}"
+            panels.append(
+                (
+                    table[table["group"] == group],
+                    f"{group} (n={int(row['n_top_calls'])}), ECE {shown}",
+                )
+            )
+    elif isinstance(calibration, pd.DataFrame) and {
+        "group",
+        "mean_confidence",
+        "accuracy",
+        "count",
+    } <= set(calibration.columns):
+        for group, part in calibration.groupby("group", sort=False):
+            panels.append((part, str(group)))
+    else:
+        raise ValueError(
+            "plot_reliability(by_group=True) needs an EvaluationReport or its "
+            "reliability_by_group table"
+        )
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        cols = min(4, len(panels))
+        rows = -(-len(panels) // cols)
+        fig, grid = plt.subplots(
+            rows, cols, figsize=(3.4 * cols, 3.0 * rows), sharex=True, sharey=True, squeeze=False
+        )
+        axes = grid.ravel()
+        for extra in axes[len(panels) :]:
+            extra.axis("off")
+        fig.supxlabel("confidence of the top diagnosis")
+        fig.supylabel("share of cases where it is the true diagnosis")
+    else:
+        axes = np.asarray(ax, dtype=object).ravel()
+        if len(axes) < len(panels):
+            raise ValueError(
+                f"plot_reliability(by_group=True) needs {len(panels)} Axes, got {len(axes)}"
+            )
+    for (table, title), panel in zip(panels, axes, strict=False):
+        _reliability_panel(table, panel, title)
+    return axes[: len(panels)]
 
 
 def _influence_scores(influence: pd.Series | pd.DataFrame | None) -> pd.Series:
