@@ -56,6 +56,30 @@ def test_categorical_and_object_columns_agree(net: Network) -> None:
     )
 
 
+def test_long_string_columns_agree_with_object_and_categorical(net: Network) -> None:
+    # long enough for the column-wise encoders (pandas' Arrow-backed ``str`` path among them)
+    rows = _cases(net, 40, 4) * 20
+    as_str = pd.DataFrame(rows).astype("str")
+    as_str.iloc[::7, 0] = np.nan  # missing cells among the strings
+    as_object = as_str.astype(object)
+    reference = net.posterior_batch(as_object).to_numpy()
+    np.testing.assert_allclose(net.posterior_batch(as_str).to_numpy(), reference, atol=1e-14)
+    np.testing.assert_allclose(
+        net.posterior_batch(as_str.astype("category")).to_numpy(), reference, atol=1e-14
+    )
+    single = net.posterior(as_object.iloc[7].dropna().to_dict())
+    np.testing.assert_allclose(reference[7], single.reindex(net.states("diagnosis")), atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "category"])
+def test_long_columns_name_the_first_bad_cell(net: Network, dtype: object) -> None:
+    frame = pd.DataFrame({"sex": ["male", None] * 400, "pain": ["painful"] * 800})
+    frame.loc[613, "sex"] = "femal"
+    frame.loc[700, "sex"] = "mal"
+    with pytest.raises(EvidenceError, match=r"Row 613, column 'sex': Unknown state 'femal'"):
+        net.posterior_batch(frame.astype({"sex": dtype}))
+
+
 def test_soft_evidence_in_batch(net: Network) -> None:
     frame = pd.DataFrame([{"fat_in_lesion": "present"}, {"sex": "male"}], index=["a", "b"])
     soft = {"mdm2_cdk4_ihc": {"positive": 3.0, "negative": 1.0}}

@@ -209,6 +209,9 @@ def _encode_column(
     values: pd.Series, node: NodeSpec, column: Any, rows: pd.Index, dtype: type
 ) -> np.ndarray:
     """State index + 1 (0: not observed) of every cell of one column, by factorising."""
+    fast = _encode_arrow(values, node, dtype)
+    if fast is not None:
+        return fast
     try:
         labels, uniques = _factorize(values)
     except TypeError:
@@ -258,6 +261,38 @@ def _encode_small(
         out[i] = code
     codes[:, j] = out
     return True
+
+
+def _encode_arrow(values: pd.Series, node: NodeSpec, dtype: type) -> np.ndarray | None:
+    """Codes of an Arrow-backed string column (pandas' default ``str`` storage), or None.
+
+    ``pyarrow.compute.index_in`` looks every cell up in the node's state names in one
+    pass (about twice as fast as factorising). Missing cells come back null; so do
+    unknown names, so a column with more nulls after the lookup than before goes to the
+    general path, which names the first bad cell.
+    """
+    to_arrow = getattr(values.array, "__arrow_array__", None)
+    if to_arrow is None or not pd_is_string(values.dtype):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = to_arrow()
+    try:
+        found = pc.index_in(cells, value_set=pa.array(node.states, type=cells.type))
+    except (pa.ArrowException, TypeError):  # an odd storage type: the general path decides
+        return None
+    if found.null_count != cells.null_count:  # a name that is not a state
+        return None
+    codes = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False)) + 1
+    return codes.astype(dtype, copy=False)
+
+
+def pd_is_string(dtype: Any) -> bool:
+    """Whether a column dtype is pandas' string dtype (any storage)."""
+    import pandas as pd
+
+    return isinstance(dtype, pd.StringDtype)
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

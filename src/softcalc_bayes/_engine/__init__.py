@@ -23,11 +23,10 @@ Two compiled plans, chosen automatically per question:
   tabulated for every evidence configuration at compile time, so a hard-evidence query
   is a gather and a sum (about 10 us) and a batch is one sparse product. Used for hard
   evidence whenever it compiles within ``star_entries`` table entries and within
-  ``star_work`` units of tabulation work (a component's configurations times the
-  product of its nodes' state counts, an upper bound on the einsum that fills its
-  table). A latent node with 12 binary children has a table of 3**12 rows that fits,
-  but filling it would take 3**12 * 2**13 operations: the bound sends such a network
-  to the junction tree, where the same query costs microseconds.
+  ``star_work`` units of tabulation work (per component: its evidence configurations
+  times the target's states, times its number of nodes and its largest state count,
+  the order of the einsum that fills the table one summed axis at a time). Past it the
+  junction tree answers instead, where a query costs microseconds to milliseconds.
 
 MAP over a chosen node set uses constrained variable elimination (:mod:`._elimination`).
 """
@@ -77,8 +76,8 @@ class Engine:
     star_entries : int
         Largest total table the star plan may tabulate.
     star_work : int
-        Largest total tabulation work (configurations times joint state count, summed
-        over components) the star plan may spend at compile time.
+        Largest total tabulation work (per component: configurations x target states x
+        nodes x largest state count, summed) the star plan may spend at compile time.
 
     Examples
     --------
@@ -96,7 +95,7 @@ class Engine:
         target: str,
         max_entries: int = 1 << 28,
         star_entries: int = 1 << 22,
-        star_work: int = 1 << 25,
+        star_work: int = 1 << 28,
     ) -> None:
         self._nodes = list(nodes)
         self.names: tuple[str, ...] = tuple(n.name for n in nodes)
@@ -146,12 +145,12 @@ class Engine:
         for start in range(len(self.names)):
             if start in seen:
                 continue
-            size, joint, stack = 1, 1, [start]
+            size, widest, count, stack = 1, 1, 0, [start]
             seen.add(start)
             while stack:
                 v = stack.pop()
                 size *= self.cards[v] + 1
-                joint *= self.cards[v]
+                widest, count = max(widest, self.cards[v]), count + 1
                 if size * self.cards[pivot] > self.star_entries:
                     return None
                 for u in adj[v]:
@@ -159,8 +158,8 @@ class Engine:
                         seen.add(u)
                         stack.append(u)
             total += size * self.cards[pivot]
-            if size > self.cards[start] + 1:  # one finding alone is tabulated without einsum
-                work += size * joint * self.cards[pivot]
+            if count > 1:  # one finding alone is tabulated without einsum
+                work += size * self.cards[pivot] * widest * count
             if total > self.star_entries or work > self.star_work:
                 return None
         return StarEngine(self._nodes, pivot=self.target, max_table=self.star_entries)

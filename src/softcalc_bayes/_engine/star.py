@@ -216,23 +216,29 @@ class StarEngine:
                 if table.shape[1] != int(self.cards[self.pivot]):
                     table = np.repeat(table, int(self.cards[self.pivot]), axis=1)
                 return np.asarray(table, dtype=float)
-        configs = np.arange(comp.size)
-        letter = letters_for((*comp.variables, self.pivot))
-        batch = letters_for([*letter, "batch"])["batch"]
+        # Each variable v gets a code axis (0 = unobserved, k = state k - 1) through the
+        # matrix E_v = [ones; identity] of shape (card + 1, card); contracting the factors
+        # with every E_v leaves one axis per code, in the component's (C-order) strides.
+        # Far cheaper than an indicator batch axis: each step sums out one state axis.
+        variables = comp.variables
+        keys = [*variables, self.pivot, *(("code", v) for v in variables)]
         operands: list[np.ndarray] = []
-        subs: list[str] = []
+        scopes: list[tuple[object, ...]] = []
         for f in comp.factors:
             operands.append(self.tensors[f])
-            subs.append("".join(letter[v] for v in (*self.parents[f], f)))
-        for v, stride in zip(comp.variables, comp.strides, strict=True):
-            code = (configs // stride) % (int(self.cards[v]) + 1)
-            ind = np.ones((comp.size, int(self.cards[v])))
-            seen = code > 0
-            ind[seen] = np.eye(int(self.cards[v]))[code[seen] - 1]
-            operands.append(ind)
-            subs.append(batch + letter[v])
-        out = batch + (letter[self.pivot] if comp.has_pivot else "")
-        table = np.einsum(",".join(subs) + "->" + out, *operands, optimize="greedy")
+            scopes.append((*self.parents[f], f))
+        for v in variables:
+            card = int(self.cards[v])
+            operands.append(np.vstack([np.ones((1, card)), np.eye(card)]))
+            scopes.append((("code", v), v))
+        out: tuple[object, ...] = tuple(("code", v) for v in variables)
+        if comp.has_pivot:
+            out = (*out, self.pivot)
+        letter = letters_for(keys)
+        spec = ",".join("".join(letter[k] for k in sc) for sc in scopes)
+        spec += "->" + "".join(letter[k] for k in out)
+        table = np.einsum(spec, *operands, optimize="greedy")
+        table = table.reshape(comp.size, -1) if comp.has_pivot else table.reshape(comp.size)
         if not comp.has_pivot:
             table = np.repeat(table[:, None], int(self.cards[self.pivot]), axis=1)
         return np.asarray(table, dtype=float)
