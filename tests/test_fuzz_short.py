@@ -82,6 +82,6 @@ def test_parallel_reports_merge_by_summing_counts() -> None:
     assert merged["clean_errors_by_class"] == {"EvidenceError": 14}
     assert merged["hangs"] == 1 and merged["failures"] == [{"kind": "hang", "seed": 2}]
     assert merged["slowest_input"] == "input of worker 2"
-    assert merged["peak_memory_mb"] == 610.5
+    assert merged["peak_memory_mb"] == merged["peak_memory_mb_sum_of_worker_peaks"] == 610.5
     assert merged["peak_memory_mb_per_worker"] == [300.0, 310.5]
     assert fuzz._bad(merged) == 1

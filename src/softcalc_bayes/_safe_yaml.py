@@ -12,6 +12,12 @@ Network folders are data that people edit and exchange, so a file is read only i
   longer than :data:`MAX_SCALAR_CHARS` characters and no unquoted number longer than
   :data:`MAX_NUMBER_CHARS` characters.
 
+A file's parsed data is remembered, keyed by a hash of its bytes (:data:`MEMO_MAX_FILES`
+files and :data:`MEMO_MAX_BYTES` bytes at most, most recent kept, held pickled so
+that every read returns fresh objects): reloading a folder after editing one file
+parses only that file. The file checks above run on every read; only the parse of
+identical, already accepted bytes is skipped, and failures are never remembered.
+
 The document is built in one pass over the parser's event stream (libyaml's C parser
 through ``yaml.CSafeLoader`` when present, else ``yaml.SafeLoader``), with the limits
 checked as it goes: scalars are resolved exactly as :func:`yaml.safe_load` resolves them
@@ -23,8 +29,12 @@ data can come out; no recursion is involved however deep the input. Every failur
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import pickle
 import stat
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +49,8 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_NUMBER_CHARS",
     "MAX_SCALAR_CHARS",
+    "MEMO_MAX_BYTES",
+    "MEMO_MAX_FILES",
     "path_kind",
     "read_data_file",
 ]
@@ -48,6 +60,11 @@ MAX_DEPTH = 32
 MAX_EVENTS = 500_000
 MAX_SCALAR_CHARS = 20_000
 MAX_NUMBER_CHARS = 40
+MEMO_MAX_FILES = 256
+MEMO_MAX_BYTES = 32 * 1024 * 1024
+_MEMO: OrderedDict[bytes, bytes] = OrderedDict()  # hash of a file's bytes -> pickled data
+_MEMO_LOCK = threading.Lock()
+_memo_bytes = 0
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
@@ -293,6 +310,34 @@ def read_data_file(path: Path, root: Path | None = None) -> Any:
     'diagnosis'
     """
     raw = _open_regular(path, root)
+    key = hashlib.blake2b(raw, digest_size=20).digest()
+    with _MEMO_LOCK:
+        blob = _MEMO.get(key)
+        if blob is not None:
+            _MEMO.move_to_end(key)
+    if blob is not None:
+        return pickle.loads(blob)  # our own bytes, pickled below from plain data
+    data = _parse(raw, path)
+    _remember(key, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    return data
+
+
+def _remember(key: bytes, blob: bytes) -> None:
+    """Keep ``blob`` under ``key``, dropping the least recently used past the caps."""
+    global _memo_bytes
+    if len(blob) > MEMO_MAX_BYTES // 4:
+        return
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            return
+        _MEMO[key] = blob
+        _memo_bytes += len(blob)
+        while len(_MEMO) > MEMO_MAX_FILES or _memo_bytes > MEMO_MAX_BYTES:
+            _memo_bytes -= len(_MEMO.popitem(last=False)[1])
+
+
+def _parse(raw: bytes, path: Path) -> Any:
+    """The plain data of a file's bytes (every limit of this module checked)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -122,7 +122,8 @@ def sensitivity_coefficients(
 
 def _interval(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the sub-interval of [0, 1] where alpha x + beta >= 0 for every column."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a tiny alpha sends the root past the float range: +-inf is the right limit there
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         root = -beta / alpha
     low = np.where(alpha > 0, root, -np.inf).max(axis=1)
     high = np.where(alpha < 0, root, np.inf).min(axis=1)

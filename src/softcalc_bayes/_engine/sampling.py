@@ -29,6 +29,10 @@ _U_EPS = 1e-12  # uniforms are clipped to [_U_EPS, 1 - _U_EPS]
 
 
 # --------------------------------------------------------------------------- plan
+POSTERIOR_SLICE = 1024
+"""Samples combined at once by :meth:`_Plan.posterior` (bounds its intermediates)."""
+
+
 @dataclass(frozen=True)
 class _Block:
     """Uncertain parameters of one node's table, as far as the query needs them.
@@ -84,7 +88,8 @@ class _Plan:
             if block.kind == "beta":
                 lga = _log_gamma(rng, block.a, n)
                 lgb = _log_gamma(rng, block.b, n)
-                values.append(lga - np.logaddexp(lga, lgb))
+                np.logaddexp(lga, lgb, out=lgb)
+                values.append(np.subtract(lga, lgb, out=lga))  # in place: bounded memory
             else:
                 values.append(_log_normalise(_log_gamma(rng, block.a, n)))
         return values
@@ -125,7 +130,23 @@ class _Plan:
 
     # ------------------------------------------------------------ combination
     def posterior(self, values: Sequence[np.ndarray]) -> np.ndarray:
-        """``P(d | e)`` per sample, shape ``(n, n_diagnoses)``."""
+        """``P(d | e)`` per sample, shape ``(n, n_diagnoses)``.
+
+        Samples are combined :data:`POSTERIOR_SLICE` at a time, so the einsum
+        intermediates stay bounded whatever the number of samples (each sample's
+        posterior depends on its own draws only: the answer is the same).
+        """
+        n = values[0].shape[0] if values else 1
+        if n <= POSTERIOR_SLICE:
+            return self._posterior(values)
+        out = np.empty((n, self.n_t))
+        for lo in range(0, n, POSTERIOR_SLICE):
+            out[lo : lo + POSTERIOR_SLICE] = self._posterior(
+                [v[lo : lo + POSTERIOR_SLICE] for v in values]
+            )
+        return out
+
+    def _posterior(self, values: Sequence[np.ndarray]) -> np.ndarray:
         n = values[0].shape[0] if values else 1
         logj = np.zeros((n, self.n_t))
         for term in self.terms:
@@ -236,7 +257,7 @@ def _log_gamma(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarra
     small = (alpha > 0) & (alpha < 1)
     g = rng.standard_gamma(np.where(small, alpha + 1.0, alpha), size=(n, *alpha.shape))
     with np.errstate(divide="ignore"):
-        out = np.log(g)
+        out = np.log(g, out=g)
     if small.any():
         idx = np.flatnonzero(small)
         flat = out.reshape(n, -1)
@@ -245,12 +266,13 @@ def _log_gamma(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarra
 
 
 def _log_normalise(logs: np.ndarray) -> np.ndarray:
-    """Normalise log weights over the last axis (a Dirichlet row from Gamma draws)."""
+    """Normalise log weights over the last axis, in place (a Dirichlet row from Gamma draws)."""
     peak = logs.max(axis=-1, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0.0)
     with np.errstate(divide="ignore"):
         total = np.log(np.exp(logs - peak).sum(axis=-1, keepdims=True)) + peak
-    return np.asarray(logs - total)
+    logs -= total  # the draws are this function's to overwrite
+    return logs
 
 
 def _inverse_cdf_columns(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
