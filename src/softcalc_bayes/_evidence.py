@@ -271,8 +271,10 @@ def _encode_arrow(values: pd.Series, node: NodeSpec, dtype: type) -> np.ndarray 
     unknown names, so a column with more nulls after the lookup than before goes to the
     general path, which names the first bad cell.
     """
+    import pandas as pd
+
     to_arrow = getattr(values.array, "__arrow_array__", None)
-    if to_arrow is None or not pd_is_string(values.dtype):
+    if to_arrow is None or not isinstance(values.dtype, pd.StringDtype):
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -286,13 +288,6 @@ def _encode_arrow(values: pd.Series, node: NodeSpec, dtype: type) -> np.ndarray 
         return None
     codes = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False)) + 1
     return codes.astype(dtype, copy=False)
-
-
-def pd_is_string(dtype: Any) -> bool:
-    """Whether a column dtype is pandas' string dtype (any storage)."""
-    import pandas as pd
-
-    return isinstance(dtype, pd.StringDtype)
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -163,6 +163,18 @@ def plot_posterior(posterior: pd.Series, *, top: int = 10, ax: Any | None = None
     return ax
 
 
+def _annotate_counts(ax: Any, table: pd.DataFrame, x: str, y: str) -> None:
+    """Write each bin's case count next to its point of a reliability diagram."""
+    for _, r in table.iterrows():
+        ax.annotate(
+            str(int(r["count"])),
+            (r[x], r[y]),
+            fontsize=7,
+            xytext=(3, -8),
+            textcoords="offset points",
+        )
+
+
 def _reliability_panel(table: pd.DataFrame, ax: Any, title: str | None) -> None:
     """One top-label reliability diagram: bins as points, the gap to the diagonal in red."""
     ax.plot([0, 1], [0, 1], color="#999999", ls="--", lw=1, label="perfect calibration")
@@ -170,14 +182,7 @@ def _reliability_panel(table: pd.DataFrame, ax: Any, title: str | None) -> None:
         x, y = table["mean_confidence"], table["accuracy"]
         ax.vlines(x, y, x, color="#c0392b", lw=1.5, alpha=0.7, label="gap (above: over-confident)")
         ax.plot(x, y, marker="o", color="#2b5d8a", label="network")
-        for _, r in table.iterrows():
-            ax.annotate(
-                str(int(r["count"])),
-                (r["mean_confidence"], r["accuracy"]),
-                fontsize=7,
-                xytext=(3, -8),
-                textcoords="offset points",
-            )
+        _annotate_counts(ax, table, "mean_confidence", "accuracy")
     else:
         ax.text(0.5, 0.5, "no case called here", ha="center", va="center", fontsize=8)
     ax.set_xlim(0, 1)
@@ -271,14 +276,7 @@ def plot_reliability(calibration: Any, *, by_group: bool = False, ax: Any | None
         color="#2b5d8a",
         label="network",
     )
-    for _, r in table.iterrows():
-        ax.annotate(
-            str(int(r["count"])),
-            (r["mean_predicted"], r["observed_frequency"]),
-            fontsize=7,
-            xytext=(3, -8),
-            textcoords="offset points",
-        )
+    _annotate_counts(ax, table, "mean_predicted", "observed_frequency")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("mean predicted probability")
