@@ -71,6 +71,24 @@ def test_long_string_columns_agree_with_object_and_categorical(net: Network) -> 
     np.testing.assert_allclose(reference[7], single.reindex(net.states("diagnosis")), atol=1e-12)
 
 
+def test_memory_layout_of_codes_does_not_change_answers(net: Network) -> None:
+    # encode_frame writes column-major codes; the engine reads either layout and any
+    # row slice of it (the chunks) the same way
+    frame = pd.DataFrame(_cases(net, 600, 5)).astype("str")
+    by_frame = net.posterior_batch(frame, chunk_size=7, n_jobs=1).to_numpy()
+    codes = np.zeros((len(frame), len(net.engine.index)), dtype=np.uint8)
+    for column in frame.columns:
+        states = net.states(column)
+        codes[:, net.engine.index[column]] = [
+            0 if pd.isna(v) else states.index(v) + 1 for v in frame[column]
+        ]
+    for layout in (codes, np.asfortranarray(codes)):
+        for chunk in (7, 4096):
+            np.testing.assert_array_equal(
+                net.engine.posterior_batch(layout, "diagnosis", chunk_size=chunk), by_frame
+            )
+
+
 @pytest.mark.parametrize("dtype", ["str", object, "category"])
 def test_long_columns_name_the_first_bad_cell(net: Network, dtype: object) -> None:
     frame = pd.DataFrame({"sex": ["male", None] * 400, "pain": ["painful"] * 800})

@@ -183,7 +183,9 @@ def encode_frame(
     dtype = (
         np.uint8 if max((len(n.states) for n in spec.nodes.values()), default=1) < 255 else np.int32
     )
-    codes = np.zeros((len(cases), len(index)), dtype=dtype)
+    # column-major: each finding's codes are written to (and later read from) one
+    # contiguous block
+    codes = np.zeros((len(cases), len(index)), dtype=dtype, order="F")
     nodes = [observable(spec, column, target, findings) for column in cases.columns]
     small = len(cases) <= _SMALL_FRAME
 
@@ -267,8 +269,8 @@ def _encode_arrow(values: pd.Series, node: NodeSpec, dtype: type) -> np.ndarray 
     """Codes of an Arrow-backed string column (pandas' default ``str`` storage), or None.
 
     ``pyarrow.compute.index_in`` looks every cell up in the node's state names in one
-    pass (about twice as fast as factorising). Missing cells come back null; so do
-    unknown names, so a column with more nulls after the lookup than before goes to the
+    pass (about twice as fast as factorising). Missing cells match the null added to
+    the value set; an unknown name comes back null, and then the column goes to the
     general path, which names the first bad cell.
     """
     import pandas as pd
@@ -281,13 +283,17 @@ def _encode_arrow(values: pd.Series, node: NodeSpec, dtype: type) -> np.ndarray 
 
     cells = to_arrow()
     try:
-        found = pc.index_in(cells, value_set=pa.array(node.states, type=cells.type))
+        # the null in the value set matches missing cells (skip_nulls=False), so only
+        # an unknown name comes back null and a full lookup has no null to fill
+        value_set = pa.array([*node.states, None], type=cells.type)
+        found = pc.index_in(cells, value_set=value_set, skip_nulls=False)
     except (pa.ArrowException, TypeError):  # an odd storage type: the general path decides
         return None
-    if found.null_count != cells.null_count:  # a name that is not a state
+    if found.null_count:  # a name that is not a state
         return None
-    codes = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False)) + 1
-    return codes.astype(dtype, copy=False)
+    lookup = np.arange(1, len(node.states) + 2, dtype=dtype)
+    lookup[-1] = 0  # the null slot: not observed
+    return np.asarray(lookup[found.to_numpy(zero_copy_only=False)])
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -328,8 +328,12 @@ class StarEngine:
         from scipy import sparse
 
         n, width = codes.shape
-        cells = np.flatnonzero(codes.ravel() != 0)  # several times faster than np.nonzero
-        rows, cols = cells // width, cells % width
+        if codes.strides[0] == codes.itemsize and width > 1:  # column-major (encode_frame)
+            cells = np.flatnonzero(codes.T.ravel() != 0)  # faster than np.nonzero
+            cols, rows = np.divmod(cells, n)
+        else:
+            cells = np.flatnonzero(codes.ravel() != 0)
+            rows, cols = np.divmod(cells, width)
         keep = cols != self.pivot
         rows, cols = rows[keep], cols[keep]
         local = sparse.csr_matrix(
