@@ -291,7 +291,7 @@ def _encode_arrow(values: pd.Series, node: NodeSpec, dtype: type) -> np.ndarray 
         return None
     if found.null_count:  # a name that is not a state
         return None
-    lookup = np.arange(1, len(node.states) + 2, dtype=dtype)
+    lookup: np.ndarray = np.arange(1, len(node.states) + 2, dtype=dtype)
     lookup[-1] = 0  # the null slot: not observed
     return np.asarray(lookup[found.to_numpy(zero_copy_only=False)])
 
