@@ -43,6 +43,7 @@ _UNDERFLOW_LOG = math.log(1e-250)  # below this total an unscaled pass is redone
 _TINY = 1e-300
 _EMPTY = np.empty(0)
 _UNIT = np.ones(1)  # marker: an up-message known to be identically 1 (never multiplied in)
+_MARGINAL_GATHER_MAX = 1 << 16  # home-clique entries summed by one gather (small networks)
 _add = np.add.reduce
 _max = np.maximum.reduce
 
@@ -194,6 +195,7 @@ class JunctionTreeEngine:
             paths.append(tuple(reversed(path)))
         self.paths = tuple(paths)
         self._offsets = np.concatenate([[0], np.cumsum(self.cards)[:-1]]).astype(np.intp)
+        self._marginal_plan()
         # An up-message is identically 1 without evidence below it when the factors of
         # its subtree are exactly the tables of the nodes eliminated inside it (a sum
         # of a product of conditionals over their own variables). A subtree where this
@@ -359,13 +361,47 @@ class JunctionTreeEngine:
         m = _add(t, axis=axes) if axes else t
         return np.asarray(m.reshape(m.shape[0], -1))
 
+    def _marginal_plan(self) -> None:
+        """For small networks, every node's marginal as one gather and one segment sum.
+
+        With tables of a few hundred entries a reduction per node costs far more in
+        call overhead than in arithmetic. Instead the home-clique tables are
+        concatenated, the entries of every (node, state) pair are gathered next to each
+        other (``_marg_gather``) and ``np.add.reduceat`` sums each run
+        (``_marg_starts``). Used while the gathered entries stay below
+        ``_MARGINAL_GATHER_MAX``; larger networks reduce node by node.
+        """
+        self._marg_cliques: tuple[int, ...] = tuple(sorted(set(self.home)))
+        self._marg_gather: np.ndarray | None = None
+        sizes = [math.prod(self.shapes[c]) for c in self._marg_cliques]
+        if sum(math.prod(self.shapes[c]) for c in self.home) > _MARGINAL_GATHER_MAX:
+            return
+        start = dict(zip(self._marg_cliques, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
+        gather: list[np.ndarray] = []
+        starts: list[int] = []
+        filled = 0
+        for v, c in enumerate(self.home):
+            states = np.indices(self.shapes[c])[self.tree.cliques[c].index(v)].ravel()
+            for k in range(self.cards[v]):
+                entries = start[c] + np.flatnonzero(states == k)
+                starts.append(filled)
+                gather.append(entries)
+                filled += entries.size
+        self._marg_gather = np.concatenate(gather).astype(np.intp)
+        self._marg_starts = np.array(starts, dtype=np.intp)
+
     def all_marginals(self, tables: list[np.ndarray]) -> list[np.ndarray]:
         """Normalised marginal of every node, each ``(batch, card)``, from calibrated tables."""
-        parts = [self.node_marginal(tables, v) for v in range(len(self.cards))]
+        if self._marg_gather is not None:
+            parts = [tables[c].reshape(tables[c].shape[0], -1) for c in self._marg_cliques]
+        else:
+            parts = [self.node_marginal(tables, v) for v in range(len(self.cards))]
         batch = max(p.shape[0] for p in parts)
         if any(p.shape[0] != batch for p in parts):
             parts = [np.broadcast_to(p, (batch, p.shape[1])) for p in parts]
         flat = np.concatenate(parts, axis=1)
+        if self._marg_gather is not None:
+            flat = np.add.reduceat(flat[:, self._marg_gather], self._marg_starts, axis=1)
         sums = np.add.reduceat(flat, self._offsets, axis=1)
         flat /= np.repeat(sums, self.cards, axis=1)
         return [flat[:, o : o + k] for o, k in zip(self._offsets.tolist(), self.cards, strict=True)]
