@@ -182,3 +182,33 @@ def write_network(folder: Path, files: dict[str, Any]) -> Path:
 @pytest.fixture
 def tiny_files() -> dict[str, Any]:
     return copy.deepcopy(TINY)
+
+
+def with_place(files: dict[str, Any]) -> dict[str, Any]:
+    """``files`` with a finding ``place`` that is a second parent of ``colour``, whose
+    ``impossible`` rules exclude red in the belly and blue in a limb (structural zeros).
+    """
+    files["nodes/place.yaml"] = assumed_node(
+        "place", ["limb", "belly", "neck"], "neck", {"limb": 0.5, "belly": 0.3}, d1={"limb": 0.6}
+    )
+    colour = files["nodes/colour.yaml"]
+    colour["parents"] = ["diagnosis", "place"]
+    colour["impossible"] = [
+        {
+            "parent": "place",
+            "state": "belly",
+            "excludes": ["red"],
+            "source": "src_a",
+            "locator": "Fig 3",
+            "basis": "clinical_inference",
+            "reason": "nothing red lies in the belly",
+        },
+        {
+            "parent": "place",
+            "state": ["limb"],
+            "excludes": ["blue"],
+            "basis": "assumption",
+            "reason": "a limb holds nothing blue, by definition",
+        },
+    ]
+    return files

@@ -396,6 +396,9 @@ def test_sidecar_carries_hash_version_and_every_parameter(
     params = net.parameters()
     assert len(side["parameters"]) == len(params)
     assert [p["basis"] for p in side["parameters"]] == list(params["basis"])
+    # the structural zeros of impossible combinations (compartment given site) are flagged
+    flagged = [p["structural_zero"] for p in side["parameters"]]
+    assert flagged == list(params["structural_zero"]) and sum(flagged) > 0
     assert side["nodes"]["amplification_12q"]["kind"] == "latent"
     assert set(side["sources"]) == set(net.spec.sources)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from softcalc_bayes import Network, load_network
@@ -96,3 +97,66 @@ def test_evaluation_metrics_are_consistent(net: Network) -> None:
         (per_case["rank"] == 1) == (per_case["top_call"] == per_case["diagnosis"])
     ).mean() > 0.99
     assert report.posteriors.sum(axis=1).round(9).eq(1.0).all()
+
+
+# --------------------------------------------------------------------------- site and compartment
+SITE_RULES = {  # knowledge pass 4, section 4c: anatomically impossible by definition
+    "retroperitoneum_abdomen": {"subcutaneous", "intra_articular"},
+    **{
+        limb: {"visceral_cavity"}
+        for limb in (
+            "shoulder_girdle",
+            "upper_arm_elbow",
+            "forearm_wrist_hand",
+            "thigh",
+            "knee",
+            "leg_ankle_foot",
+        )
+    },
+}
+
+
+def _compartment_by_site(net: Network) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    node = net.spec.nodes["compartment"]
+    assert node.parents == ("diagnosis", "anatomic_site")
+    sites, states = net.states("anatomic_site"), node.states
+    return node.cpt.reshape(len(net.states(net.target)), len(sites), len(states)), sites, states
+
+
+def test_compartment_site_slices_are_the_masked_diagnosis_rows(net: Network) -> None:
+    cpt, sites, states = _compartment_by_site(net)
+    zeros = net.spec.nodes["compartment"].structural_zeros().reshape(cpt.shape)
+    written = cpt[:, sites.index("trunk_wall")]  # a site without a rule: the diagnosis row
+    for s, site in enumerate(sites):
+        mask = np.array([state in SITE_RULES.get(site, set()) for state in states])
+        np.testing.assert_allclose(cpt[:, s].sum(axis=1), 1.0, atol=1e-12)
+        assert np.all((cpt[:, s] == 0) == mask), site  # zeros exactly at the excluded states
+        assert np.all(zeros[:, s] == mask), site
+        kept = written[:, ~mask]
+        np.testing.assert_allclose(cpt[:, s][:, ~mask], kept / kept.sum(axis=1, keepdims=True))
+
+
+def test_retroperitoneal_cavity_mass_is_not_penalised_twice(net: Network) -> None:
+    evidence = {"anatomic_site": "retroperitoneum_abdomen", "compartment": "visceral_cavity"}
+    cpt, sites, states = _compartment_by_site(net)
+    r, v = sites.index("retroperitoneum_abdomen"), states.index("visceral_cavity")
+    prior = net.spec.nodes[net.target].cpt[0]
+    site = net.spec.nodes["anatomic_site"].cpt[:, r]
+    brute = prior * site * cpt[:, r, v]  # by hand from the built tables
+    np.testing.assert_allclose(
+        net.posterior(evidence).reindex(net.states(net.target)).to_numpy(),
+        brute / brute.sum(),
+        rtol=1e-10,
+    )
+    # against independence, each diagnosis gains 1 / (share of its row left possible)
+    written = cpt[:, sites.index("trunk_wall")]
+    left = (
+        1.0 - written[:, states.index("subcutaneous")] - written[:, states.index("intra_articular")]
+    )
+    np.testing.assert_allclose(cpt[:, r, v], written[:, v] / left, rtol=1e-12)
+    d = net.states(net.target)
+    lipoma, ddlps = d.index("lipoma_fat_necrosis"), d.index("ddlps")
+    ratio_now = cpt[lipoma, r, v] / cpt[ddlps, r, v]
+    ratio_independent = written[lipoma, v] / written[ddlps, v]
+    assert ratio_now == pytest.approx(ratio_independent * left[ddlps] / left[lipoma])
+    assert ratio_now > 2 * ratio_independent  # lipoma's subcutaneous 0.60 no longer counts

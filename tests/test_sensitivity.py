@@ -281,3 +281,58 @@ def test_plots_are_saved_as_png(net: Network, tmp_path: Path) -> None:
     assert (tmp_path / "tornado.png").stat().st_size > 5000
     assert (tmp_path / "function.png").stat().st_size > 5000
     assert len(ax.get_yticklabels()) == 10
+
+
+# --------------------------------------------------------------------------- structural zeros
+SITE_CASE = {
+    "anatomic_site": "retroperitoneum_abdomen",
+    "compartment": "visceral_cavity",
+    "fat_in_lesion": "present",
+}
+
+
+def test_structural_zeros_have_no_swing_and_are_never_tuned(net: Network) -> None:
+    table = sensitivity(net, SITE_CASE)
+    zeros = table[table["structural_zero"]]
+    assert len(zeros) == int(net.spec.nodes["compartment"].structural_zeros().sum())
+    assert (zeros["x0"] == 0).all() and (zeros["swing"] == 0).all()
+    assert (zeros["plausible_low"] == 0).all() and (zeros["plausible_high"] == 0).all()
+    second = table.attrs["state"]
+    other = next(s for s in net.states(net.target) if s != second)
+    tuned = tune(net, SITE_CASE, state=other, above=second, feasible_only=False)
+    assert tuned.attrs["n_parameters"] == len(table)
+    assert not tuned.loc[tuned["structural_zero"], "feasible"].any()
+    # already satisfied: every parameter, structural zeros included, needs no change
+    done = tune(net, SITE_CASE, state=second, at_least=0.0)
+    assert done.attrs["n_feasible"] == done.attrs["n_parameters"]
+
+
+def test_covariation_keeps_structural_zeros(net: Network) -> None:
+    # Moving any entry of a masked row co-varies the others proportionally: the exact
+    # coefficients agree with recomputation, and the zeros of the row stay 0.
+    nodes = list(net.spec.nodes.values())
+    v = [n.name for n in nodes].index("compartment")
+    node = nodes[v]
+    sites = net.states("anatomic_site")
+    u = net.states(net.target).index("lipoma_fat_necrosis") * len(sites) + sites.index(
+        "retroperitoneum_abdomen"
+    )
+    codes = net.encode(SITE_CASE)
+    coef = sensitivity_coefficients(net, SITE_CASE)
+    offset = sum(n.cpt.size for n in nodes[:v]) + u * len(node.states)
+    for j in np.flatnonzero(~node.structural_zeros()[u]):
+        for x in (0.05, 0.5):
+            moved = _covary(node.cpt[u], int(j), x)
+            assert np.all(moved[node.structural_zeros()[u]] == 0)
+            expected = _recompute(nodes, v, u, int(j), x, codes, None, net.target)
+            np.testing.assert_allclose(coef.posterior(x)[offset + j], expected, atol=1e-10)
+
+
+def test_covaried_slopes_share_a_full_entry_among_free_entries_only() -> None:
+    # theta = [1, 0, 0] with entry 2 a structural zero: lowering entry 0 raises entry 1 alone.
+    grad = np.array([[[1.0, 3.0, 7.0]]])
+    theta = np.array([[1.0, 0.0, 0.0]])
+    fixed = np.array([[False, False, True]])
+    free = _covaried_slopes(grad, theta, fixed)
+    assert free[0, 0, 0] == pytest.approx(1.0 - 3.0)
+    assert _covaried_slopes(grad, theta)[0, 0, 0] == pytest.approx(1.0 - 5.0)

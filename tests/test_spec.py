@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from conftest import write_network
+from conftest import TINY, with_place, write_network
 from softcalc_bayes import NetworkSpecError, load_network, load_spec
 
 Files = dict[str, Any]
@@ -504,3 +506,242 @@ def test_oversized_table_is_refused(tmp_path: Path, tiny_files: Files) -> None:
         NetworkSpecError, match=r"test\.yaml: node 'test', field 'parents': 5120000"
     ):
         load_spec(tmp_path)
+
+
+# --------------------------------------------------------------------------- impossible rules
+def _rule(i: int, key: str, value: Any) -> Callable[[Files], None]:
+    def edit(files: Files) -> None:
+        with_place(files)["nodes/colour.yaml"]["impossible"][i][key] = value
+
+    return edit
+
+
+def _placed(edit: Callable[[Files], None]) -> Callable[[Files], None]:
+    def both(files: Files) -> None:
+        edit(with_place(files))
+
+    return both
+
+
+def _rule_and_row(files: Files) -> None:
+    with_place(files)["nodes/colour.yaml"]["rows"].append(
+        {
+            "when": {"diagnosis": "d1", "place": "belly"},
+            "probs": {"red": 0.2, "green": 0.3, "blue": 0.5},
+            "basis": "assumption",
+            "reason": "r",
+        }
+    )
+
+
+def _all_mass_excluded(files: Files) -> None:
+    with_place(files)["nodes/colour.yaml"]["rows"][0]["probs"] = {"red": 1.0}
+
+
+def _rules_exclude_all(files: Files) -> None:
+    rules = with_place(files)["nodes/colour.yaml"]["impossible"]
+    rules.append({**rules[1], "state": "belly", "excludes": ["green", "blue"]})
+
+
+def _place_cycle(files: Files) -> None:
+    with_place(files)["nodes/place.yaml"]["parents"] = ["diagnosis", "colour"]
+
+
+COLOUR = r"colour\.yaml: node 'colour', "
+IMPOSSIBLE_INVALID: list[tuple[str, Callable[[Files], None], str]] = [
+    (
+        "rules not a list",
+        _placed(_set("nodes/colour.yaml", ["impossible"], {"parent": "place"})),
+        COLOUR + r"field 'impossible': expected a list of rules",
+    ),
+    (
+        "rule not a mapping",
+        _placed(_set("nodes/colour.yaml", ["impossible", 0], "place")),
+        COLOUR + r"impossible rule 0: a rule must be a mapping",
+    ),
+    (
+        "unknown rule field",
+        _rule(0, "exclude", ["red"]),
+        COLOUR + r"impossible rule 0: Unknown field 'exclude'\. Did you mean 'excludes'\?",
+    ),
+    (
+        "strength on a rule",
+        _rule(0, "strength", 5),
+        COLOUR + r"impossible rule 0: Unknown field 'strength'\.",
+    ),
+    (
+        "unknown rule parent",
+        _rule(0, "parent", "plac"),
+        COLOUR + r"impossible rule 0: field 'parent': Unknown parent 'plac'\. Did you mean "
+        r"'place'\? Valid parents: diagnosis, place \(a rule's parent must be listed",
+    ),
+    (
+        "rule parent not among the parents",
+        _rule(0, "parent", "latent"),
+        r"Unknown parent 'latent'\..* Valid parents: diagnosis, place \(a rule's parent must be "
+        r"listed under 'parents'\)",
+    ),
+    (
+        "unknown parent state",
+        _rule(0, "state", "bely"),
+        COLOUR + r"impossible rule 0, field 'state' \(of 'place'\): Unknown state 'bely'\. Did you "
+        r"mean 'belly'\? Valid states: limb, belly, neck",
+    ),
+    (
+        "empty parent states",
+        _rule(1, "state", []),
+        COLOUR + r"impossible rule 1, field 'state' \(of 'place'\): an empty list of states",
+    ),
+    (
+        "unknown excluded state",
+        _rule(0, "excludes", ["rde"]),
+        COLOUR + r"impossible rule 0, field 'excludes': Unknown state 'rde'\. Did you mean "
+        r"'red'\? Valid states: red, green, blue",
+    ),
+    (
+        "missing excludes",
+        _placed(lambda f: f["nodes/colour.yaml"]["impossible"][0].pop("excludes")),
+        COLOUR + r"impossible rule 0: missing 'excludes'",
+    ),
+    (
+        "rule excludes every state",
+        _rule(0, "excludes", ["red", "green", "blue"]),
+        COLOUR + r"impossible rule 0: 'excludes' lists every state",
+    ),
+    (
+        "rules together exclude every state",
+        _rules_exclude_all,
+        COLOUR + r"field 'impossible': parent configuration \{'diagnosis': 'd1', 'place': "
+        r"'belly'\}: the rules exclude every state",
+    ),
+    (
+        "row's mass all on excluded states",
+        _all_mass_excluded,
+        r"parent configuration \{'diagnosis': 'd2', 'place': 'belly'\}: the rules exclude every "
+        r"state with a probability above 0",
+    ),
+    (
+        "row gives an excluded state a value",
+        _rule_and_row,
+        COLOUR + r"row 1 .*state 'red' is given 0\.2, but impossible rule 0 excludes it when "
+        r"place is \['belly'\]",
+    ),
+    (
+        "assumed rule without reason",
+        _rule(1, "reason", ""),
+        COLOUR + r"impossible rule 1: basis 'assumption' needs a 'reason'",
+    ),
+    (
+        "rule source unknown",
+        _rule(0, "source", "src_b"),
+        COLOUR + r"impossible rule 0: field 'source': Unknown source id 'src_b'",
+    ),
+    (
+        "second parent not a node",
+        _placed(_set("nodes/colour.yaml", ["parents"], ["diagnosis", "plase"])),
+        COLOUR + r"field 'parents': Unknown parent 'plase'\. Did you mean 'place'\?",
+    ),
+    ("second parent in a cycle", _place_cycle, r"the parent links form a cycle: "),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "edit", "pattern"), IMPOSSIBLE_INVALID, ids=[c[0] for c in IMPOSSIBLE_INVALID]
+)
+def test_invalid_impossible_rules_are_rejected(
+    tmp_path: Path, tiny_files: Files, label: str, edit: Callable[[Files], None], pattern: str
+) -> None:
+    edit(tiny_files)
+    write_network(tmp_path, tiny_files)
+    with pytest.raises(NetworkSpecError, match=pattern):
+        load_spec(tmp_path)
+
+
+def test_impossible_rules_mask_and_renormalise(tmp_path: Path, tiny_files: Files) -> None:
+    spec = load_spec(write_network(tmp_path, with_place(tiny_files)))
+    colour = spec.nodes["colour"]
+    assert colour.parents == ("diagnosis", "place")
+    # configurations (d, place) in C order: place varies fastest
+    cpt = colour.cpt.reshape(3, 3, 3)
+    written = {"d1": [0.2, 0.3, 0.5], "d2": [0.6, 0.15, 0.25], "d3": [0.6, 0.15, 0.25]}
+    for d, (name, row) in enumerate(written.items()):
+        row_ = np.array(row)
+        np.testing.assert_allclose(cpt[d, 2], row_, err_msg=name)  # neck: no rule
+        np.testing.assert_allclose(cpt[d, 1], [0.0, *row_[1:] / row_[1:].sum()])  # belly
+        np.testing.assert_allclose(cpt[d, 0], [*row_[:2] / row_[:2].sum(), 0.0])  # limb
+    zeros = colour.structural_zeros().reshape(3, 3, 3)
+    assert zeros[:, 1].tolist() == [[True, False, False]] * 3
+    assert zeros[:, 0].tolist() == [[False, False, True]] * 3
+    assert not zeros[:, 2].any()
+    np.testing.assert_allclose(colour.kept_share().reshape(3, 3)[:, 2], 1.0)
+    np.testing.assert_allclose(colour.kept_share().reshape(3, 3)[:, 1], [0.8, 0.4, 0.4])
+    # the zeros carry the rule's provenance; the rest keeps the diagnosis row's
+    belly_d1 = colour.provenance[1]
+    assert belly_d1[0].reason == "nothing red lies in the belly"
+    assert belly_d1[0].source == "src_a" and belly_d1[0].basis == "clinical_inference"
+    assert belly_d1[1] == colour.provenance[2][1]
+    assert not colour.is_default[1, 0]
+    # a node without rules has neither mask
+    assert spec.nodes["test"].excluded is None and spec.nodes["test"].kept is None
+    assert not spec.nodes["test"].structural_zeros().any()
+    params = load_network(tmp_path).parameters()
+    assert int(params["structural_zero"].sum()) == 6
+
+
+def test_impossible_rule_with_row_for_the_site(tmp_path: Path, tiny_files: Files) -> None:
+    # A row written for (d1, belly) that leaves the excluded state out is renormalised too.
+    with_place(tiny_files)["nodes/colour.yaml"]["rows"].append(
+        {
+            "when": {"diagnosis": "d1", "place": "belly"},
+            "probs": {"green": 0.4},
+            "basis": "assumption",
+            "reason": "r",
+        }
+    )
+    cpt = load_spec(write_network(tmp_path, tiny_files)).nodes["colour"].cpt
+    # listed green 0.4; red and blue share 0.6 as 0.2 : 0.5, then red is removed
+    np.testing.assert_allclose(cpt[1], np.array([0.0, 0.4, 0.6 * 5 / 7]) / (0.4 + 0.6 * 5 / 7))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    weights=st.lists(st.integers(1, 20), min_size=3, max_size=3),
+    excluded=st.lists(
+        st.sets(st.sampled_from(["red", "green", "blue"]), max_size=2), min_size=3, max_size=3
+    ),
+)
+def test_every_site_slice_sums_to_one_with_zeros_exactly_where_excluded(
+    tmp_path_factory: pytest.TempPathFactory, weights: list[int], excluded: list[set[str]]
+) -> None:
+    files = with_place(copy.deepcopy(TINY))
+    total = sum(weights)
+    probs = {s: w / total for s, w in zip(["red", "green", "blue"], weights, strict=True)}
+    colour = files["nodes/colour.yaml"]
+    colour["default"]["probs"] = probs
+    colour["rows"] = []
+    states = ["limb", "belly", "neck"]
+    colour["impossible"] = [
+        {
+            "parent": "place",
+            "state": place,
+            "excludes": sorted(ex),
+            "basis": "assumption",
+            "reason": "test",
+        }
+        for place, ex in zip(states, excluded, strict=True)
+        if ex
+    ]
+    if not colour["impossible"]:
+        del colour["impossible"]
+    folder = write_network(tmp_path_factory.mktemp("rules"), files)
+    node = load_spec(folder).nodes["colour"]
+    row = np.array(list(probs.values()))
+    for c in range(node.cpt.shape[0]):
+        place = states[c % 3]
+        mask = np.array([s in excluded[states.index(place)] for s in ["red", "green", "blue"]])
+        slice_ = node.cpt[c]
+        assert abs(slice_.sum() - 1.0) <= 1e-12
+        assert (slice_ == 0).tolist() == mask.tolist()
+        assert node.structural_zeros()[c].tolist() == mask.tolist()
+        np.testing.assert_allclose(slice_[~mask], row[~mask] / row[~mask].sum(), rtol=1e-12)
+        np.testing.assert_allclose(node.kept_share()[c], row[~mask].sum(), rtol=1e-12)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from conftest import GATED_NODES, TINY, assumed_node, write_network
+from conftest import GATED_NODES, TINY, assumed_node, with_place, write_network
 from softcalc_bayes import EvidenceError, InvalidParameterError, Network, load_network
 from softcalc_bayes._engine import Engine
 from softcalc_bayes._engine.sampling import _Block
@@ -81,7 +81,10 @@ def reference_samples(net: Network, evidence: Mapping[str, str], n: int, seed: i
     alphas = []
     for node in nodes:
         strength = np.array([[p.strength for p in row] for row in node.provenance])
+        # a row masked by impossible rules keeps the share of its diagnosis row's evidence
+        # on the possible states (the draw of the diagnosis row, masked)
         concentration = (strength * node.cpt).sum(axis=1, keepdims=True)
+        concentration = concentration * node.kept_share()[:, None]
         alphas.append(np.unique(concentration * node.cpt, axis=0, return_inverse=True))
     out = np.empty((n, len(net.states(net.target))))
     for i in range(n):
@@ -409,3 +412,68 @@ def test_uniform_map_matches_monte_carlo() -> None:
     direct = plan.posterior(plan.draw(rng, 1000))
     k = DIAGNOSES.index(NET.posterior(LATENT_CASE).index[0])
     assert stats.ks_2samp(via_u[:, k], direct[:, k]).pvalue > 1e-3
+
+
+# --------------------------------------------------------------------------- second parents
+def test_observed_second_parent_is_fixed_not_summed() -> None:
+    # Site and the findings below it observed together: only the rows of the observed site
+    # enter, so very large strengths give back the point posterior.
+    evidence = {
+        "anatomic_site": "retroperitoneum_abdomen",
+        "recurrence_after_excision": "no",
+        "compartment": "visceral_cavity",
+        "fat_in_lesion": "present",
+    }
+    plan = _plan(NET, NET.encode(evidence))
+    shapes = {b.node: b.a.shape for b in plan.blocks}
+    assert shapes["recurrence_after_excision"] == (len(DIAGNOSES),)
+    assert shapes["compartment"] == (len(DIAGNOSES),)
+    sharp = scaled(NET, 1e7)
+    s = posterior_uncertainty(sharp, evidence, n_samples=400, seed=5).summary
+    np.testing.assert_allclose(s["mean"], s["posterior"], atol=2e-3)
+
+
+def test_masked_row_is_the_diagnosis_row_drawn_then_masked() -> None:
+    # Observed compartment at an observed site: the Beta block of each diagnosis is the
+    # marginal of X_c / sum_{possible} X with X ~ Dirichlet(A p) over the diagnosis row p.
+    site, state = "retroperitoneum_abdomen", "visceral_cavity"
+    plan = _plan(NET, NET.encode({"anatomic_site": site, "compartment": state}))
+    block = next(b for b in plan.blocks if b.node == "compartment")
+    node = NET.spec.nodes["compartment"]
+    sites = NET.states("anatomic_site")
+    rows = np.arange(len(DIAGNOSES)) * len(sites) + sites.index(site)
+    unmasked = rows - sites.index(site) + sites.index("trunk_wall")  # no rule there
+    strength = np.array([[p.strength for p in node.provenance[r]] for r in unmasked])
+    a_full = (strength * node.cpt[unmasked]).sum(axis=1)  # A of the diagnosis row
+    possible = ~node.structural_zeros()[rows]
+    p = node.cpt[unmasked]
+    k = node.states.index(state)
+    uniform = np.array([len(set(s)) == 1 for s in strength])  # one strength per row: exact
+    assert uniform.sum() > 20
+    np.testing.assert_allclose(block.a[uniform], (a_full * p[:, k])[uniform], rtol=1e-12)
+    rest = (p * possible).sum(axis=1) - p[:, k]
+    np.testing.assert_allclose(block.b[uniform], (a_full * rest)[uniform], rtol=1e-12)
+
+
+PLACED = with_place(copy.deepcopy(CUSTOM))
+
+
+@pytest.fixture(scope="module")
+def placed(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    return load_network(write_network(tmp_path_factory.mktemp("placed"), PLACED))
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"place": "belly", "colour": "green", "sharp": "hit"},
+        {"place": "limb", "colour": "red"},
+        {"colour": "blue", "sharp": "hit"},  # place unobserved: summed over
+    ],
+)
+def test_matches_reference_with_impossible_rules(placed: Network, evidence: dict[str, str]) -> None:
+    ref = reference_samples(placed, evidence, 1500, seed=41)
+    res = posterior_uncertainty(placed, evidence, n_samples=20_000, seed=42)
+    states = placed.states("diagnosis")
+    assert_same_distribution(res.samples, ref, states, states)
+    assert_stays_close(res, ref, states)

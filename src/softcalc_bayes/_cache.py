@@ -44,7 +44,7 @@ __all__ = ["MAX_BYTES", "MAX_ENTRIES", "MAX_FILES", "cache_dir", "load_spec_cach
 MAX_FILES = 2_000
 MAX_BYTES = 64 * 2**20
 MAX_ENTRIES = 16
-_FORMAT = b"softcalc-spec-cache-1"
+_FORMAT = b"softcalc-spec-cache-2"  # 2: NodeSpec.excluded and .kept
 _SUFFIX = ".spec.pickle"
 _OFF = frozenset({"0", "false", "no", "off"})
 

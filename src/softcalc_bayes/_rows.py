@@ -5,6 +5,11 @@ Rules (``networks/FORMAT.md``): a node has a ``default`` row and ``rows`` whose
 binds the most parents. ``remainder`` is a state taking the complement of the listed
 states, or ``proportional`` (unlisted states share the complement in the proportions
 of the default row). Every entry carries provenance.
+
+A node may also declare ``impossible`` combinations with one of its parents
+(structural zeros): for every parent configuration in which the parent is in one of
+the rule's states, the excluded states are set to 0 and the rest of the row is
+renormalised. This is the only renormalisation in a table, and it is declared.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,6 +32,8 @@ BASES = ("stated_number", "verbal_term", "clinical_inference", "assumption")
 IMPORTED = "imported"
 _NEEDS_REASON = ("clinical_inference", "assumption")
 _PROV_KEYS = ("source", "locator", "basis", "reason", "strength")
+IMPOSSIBLE_KEYS = ("parent", "state", "excludes", "source", "locator", "basis", "reason")
+"""Fields of one ``impossible`` rule (no strength: a structural zero is not uncertain)."""
 SUM_TOLERANCE = 1e-9
 """How far the probabilities of a row may sum above 1 (or away from 1 when all are
 listed); nothing is renormalised to hide a larger difference."""
@@ -296,13 +303,165 @@ def _matches(
     return bound
 
 
+@dataclass(frozen=True)
+class ImpossibleRule:
+    """States of a node that cannot occur while ``parent`` is in one of ``when``."""
+
+    parent: str
+    when: tuple[str, ...]
+    excludes: tuple[str, ...]
+    provenance: Provenance
+
+
+class Table(NamedTuple):
+    """A resolved conditional table and everything known about each entry.
+
+    ``excluded`` marks the entries an ``impossible`` rule set to 0; ``kept`` is, per
+    row, the share of the row before the rules that the possible states hold (1 for a
+    row no rule touches). Uncertainty analysis reads it: the evidence behind a row is
+    spread over all its states, and only the share on the possible states is kept.
+    """
+
+    cpt: np.ndarray
+    provenance: tuple[tuple[Provenance, ...], ...]
+    is_default: np.ndarray
+    excluded: np.ndarray
+    kept: np.ndarray
+
+
+def _state_list(
+    value: Any, choices: Sequence[str], ctx: ProvenanceContext, where: str
+) -> list[str]:
+    """One state or a non-empty list of states, each one of ``choices``."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise ctx.fail(where, "an empty list of states")
+    for item in items:
+        if not isinstance(item, str) or item not in choices:
+            hint = (
+                " (quote 'yes'/'no': unquoted they are booleans)" if isinstance(item, bool) else ""
+            )
+            raise ctx.fail(where, unknown_message("state", item, choices) + hint)
+    return list(dict.fromkeys(items))
+
+
+def read_impossible(
+    doc: Any,
+    states: tuple[str, ...],
+    parents: Mapping[str, tuple[str, ...]],
+    ctx: ProvenanceContext,
+) -> tuple[ImpossibleRule, ...]:
+    """The ``impossible`` rules of a node (None or missing: no rule)."""
+    if doc is None:
+        return ()
+    if not isinstance(doc, list):
+        raise ctx.fail(
+            "field 'impossible'",
+            f"expected a list of rules (parent, state, excludes, ...), got {described(doc)}",
+        )
+    rules = []
+    for i, rule in enumerate(doc):
+        where = f"impossible rule {i}"
+        if not isinstance(rule, dict):
+            raise ctx.fail(where, f"a rule must be a mapping, got {described(rule)}")
+        for key in rule:
+            if key not in IMPOSSIBLE_KEYS:
+                raise ctx.fail(where, unknown_message("field", key, IMPOSSIBLE_KEYS))
+        for key in ("parent", "state", "excludes"):
+            if key not in rule:
+                raise ctx.fail(where, f"missing {key!r}")
+        parent = rule["parent"]
+        if not isinstance(parent, str) or parent not in parents:
+            raise ctx.fail(
+                where,
+                "field 'parent': "
+                + unknown_message("parent", parent, parents)
+                + " (a rule's parent must be listed under 'parents')",
+            )
+        when = _state_list(
+            rule["state"], parents[parent], ctx, f"{where}, field 'state' (of {parent!r})"
+        )
+        excludes = _state_list(rule["excludes"], states, ctx, f"{where}, field 'excludes'")
+        if len(excludes) == len(states):
+            raise ctx.fail(
+                where, "'excludes' lists every state of the node: nothing would remain possible"
+            )
+        prov = _provenance(_row_keys(rule), ctx, where)
+        rules.append(ImpossibleRule(parent, tuple(when), tuple(excludes), prov))
+    return tuple(rules)
+
+
+def _check_row_against_rules(
+    bound: Mapping[str, set[str]],
+    listed: Mapping[str, tuple[float, Provenance]],
+    rules: Sequence[ImpossibleRule],
+    ctx: ProvenanceContext,
+    where: str,
+) -> None:
+    """A row written only for states a rule covers must not give an excluded state a value."""
+    for i, rule in enumerate(rules):
+        if rule.parent not in bound or not bound[rule.parent] <= set(rule.when):
+            continue
+        for state in rule.excludes:
+            if state in listed and listed[state][0] > 0:
+                raise ctx.fail(
+                    where,
+                    f"state {state!r} is given {listed[state][0]:g}, but impossible rule {i} "
+                    f"excludes it when {rule.parent} is {sorted(bound[rule.parent])}; "
+                    "leave it out (it is set to 0)",
+                )
+
+
+def _apply_impossible(
+    rules: Sequence[ImpossibleRule],
+    table: Table,
+    states: tuple[str, ...],
+    names: Sequence[str],
+    configs: Sequence[tuple[str, ...]],
+    ctx: ProvenanceContext,
+) -> Table:
+    """Set the excluded entries to 0 and renormalise each row a rule touches."""
+    cpt, is_default = table.cpt, table.is_default
+    excluded = np.zeros(cpt.shape, dtype=bool)
+    kept = np.ones(len(configs))
+    prov_rows = list(table.provenance)
+    for c, config in enumerate(configs):
+        why: dict[int, Provenance] = {}
+        for rule in rules:
+            if config[names.index(rule.parent)] in rule.when:
+                for state in rule.excludes:
+                    why.setdefault(states.index(state), rule.provenance)
+        if not why:
+            continue
+        out = sorted(why)
+        keep = [j for j in range(len(states)) if j not in why]
+        mass = float(cpt[c, keep].sum())
+        if not keep or mass <= 0.0:
+            raise ctx.fail(
+                "field 'impossible'",
+                f"parent configuration {dict(zip(names, config, strict=True))}: the rules "
+                "exclude every state with a probability above 0 "
+                f"({', '.join(states[j] for j in out)}), so nothing remains possible",
+            )
+        cpt[c, out] = 0.0
+        cpt[c, keep] /= mass
+        is_default[c, out] = False
+        excluded[c, out] = True
+        kept[c] = mass
+        row = list(prov_rows[c])
+        for j, prov in why.items():
+            row[j] = prov
+        prov_rows[c] = tuple(row)
+    return Table(cpt, tuple(prov_rows), is_default, excluded, kept)
+
+
 def resolve_table(
     data: Mapping[str, Any],
     states: tuple[str, ...],
     parents: Mapping[str, tuple[str, ...]],
     ctx: ProvenanceContext,
-) -> tuple[np.ndarray, tuple[tuple[Provenance, ...], ...], np.ndarray]:
-    """Build a node's table ``(n_configs, n_states)``, provenance and is-default mask."""
+) -> Table:
+    """Build a node's table ``(n_configs, n_states)`` with its provenance and masks."""
     remainder = data.get("remainder")
     if not isinstance(remainder, str) or (remainder != "proportional" and remainder not in states):
         raise ctx.fail(
@@ -325,6 +484,7 @@ def resolve_table(
         listed, states, str(remainder), default_prov, None, ctx, "default row"
     )
     default = (dvals, tuple(dprov))
+    rules = read_impossible(data.get("impossible"), states, parents, ctx)
 
     names = list(parents)
     configs = list(itertools.product(*(parents[p] for p in names)))
@@ -340,6 +500,7 @@ def resolve_table(
         bound = _matches(row.get("when"), parents, ctx, where)
         listed = _listed(row.get("probs"), states, _row_keys(row), ctx, where)
         row_prov = _row_provenance(row, listed, ctx, where)
+        _check_row_against_rules(bound, listed, rules, ctx, where)
         resolved.append(_complete(listed, states, str(remainder), row_prov, default, ctx, where))
         for c, config in enumerate(configs):
             if all(config[names.index(p)] in s for p, s in bound.items()):
@@ -363,7 +524,10 @@ def resolve_table(
             values, prov, from_default = resolved[choice[1]]
             cpt[c], is_default[c] = values, from_default
             prov_rows.append(tuple(prov))
-    return cpt, tuple(prov_rows), is_default
+    table = Table(
+        cpt, tuple(prov_rows), is_default, np.zeros(cpt.shape, dtype=bool), np.ones(len(configs))
+    )
+    return _apply_impossible(rules, table, states, names, configs, ctx) if rules else table
 
 
 def resolve_prior(

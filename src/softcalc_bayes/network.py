@@ -193,8 +193,10 @@ class Network:
         """One row per probability in the network, with its provenance.
 
         Columns: ``node``, ``parents`` (dict parent -> state), ``state``, ``value``,
-        ``source``, ``locator``, ``basis``, ``reason``, ``strength``, ``is_default``.
-        Rows follow the nodes' tables in order (parent configurations in C order).
+        ``source``, ``locator``, ``basis``, ``reason``, ``strength``, ``is_default``,
+        ``structural_zero`` (True where a node's ``impossible`` rule sets the entry to 0;
+        its provenance is the rule's). Rows follow the nodes' tables in order (parent
+        configurations in C order).
         """
         import pandas as pd
 
@@ -211,6 +213,7 @@ class Network:
         records: list[dict[str, Any]] = []
         for name, node in self.spec.nodes.items():
             configs = itertools.product(*(self.spec.nodes[p].states for p in node.parents))
+            zeros = node.structural_zeros()
             for c, config in enumerate(configs):
                 parents = dict(zip(node.parents, config, strict=True))
                 for s, state in enumerate(node.states):
@@ -227,6 +230,7 @@ class Network:
                             "reason": prov.reason,
                             "strength": prov.strength,
                             "is_default": bool(node.is_default[c, s]),
+                            "structural_zero": bool(zeros[c, s]),
                         }
                     )
         return pd.DataFrame.from_records(records)

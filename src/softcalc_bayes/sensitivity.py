@@ -65,7 +65,9 @@ def _exclusive_sums(a: np.ndarray) -> np.ndarray:
     return np.asarray(before + after)
 
 
-def _covaried_slopes(grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
+def _covaried_slopes(
+    grad: np.ndarray, theta: np.ndarray, fixed: np.ndarray | None = None
+) -> np.ndarray:
     """Slopes dP/dx under proportional co-variation; grad (T, n_cfg, k), theta (n_cfg, k).
 
     Moving entry x by dx moves every other entry j of its row by
@@ -73,12 +75,14 @@ def _covaried_slopes(grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
     theta-weighted mean of the other entries' derivatives. The sums over the other
     entries are formed by additions only, which stays exact for rows such as
     ``[1 - 1e-10, 1e-10]`` where ``1 - theta_x`` would lose most of its digits. A row
-    whose other entries are all 0 (``theta_x = 1``) shares the change evenly.
+    whose other entries are all 0 (``theta_x = 1``) shares the change evenly among the
+    entries that may move: ``fixed`` (n_cfg, k) marks structural zeros, which stay 0.
     """
     others = _exclusive_sums(theta)[None]
     weighted = _exclusive_sums(grad * theta[None])
-    k = theta.shape[1]
-    mean_others = _exclusive_sums(grad) / max(k - 1, 1)
+    free = np.ones(theta.shape) if fixed is None else (~fixed).astype(float)
+    n_free = np.maximum(_exclusive_sums(free), 1.0)[None]
+    mean_others = _exclusive_sums(grad * free[None]) / n_free
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(others > 0, grad - weighted / others, grad - mean_others)
     return np.asarray(slope)
@@ -109,7 +113,9 @@ def sensitivity_coefficients(
         raise EvidenceError(net._conflict_message(codes)) from None
     n_t = len(states)
     slopes = [
-        _covaried_slopes(g.reshape(n_t, -1, len(node.states)), node.cpt).reshape(n_t, -1)
+        _covaried_slopes(
+            g.reshape(n_t, -1, len(node.states)), node.cpt, node.structural_zeros()
+        ).reshape(n_t, -1)
         for g, node in zip(grads, nodes, strict=True)
     ]
     a = np.concatenate(slopes, axis=1).T
@@ -180,8 +186,10 @@ def sensitivity(
     ``sensitivity_value`` ranks by the local slope, which is large for parameters
     that can hardly move (a well-documented 0.97); ``swing`` weighs the slope by how
     far the documentation lets the number move, so the top rows are the numbers whose
-    uncertainty matters for this question. :func:`~softcalc_bayes.plotting.plot_tornado`
-    draws the same ranking.
+    uncertainty matters for this question. A structural zero (``structural_zero``: an
+    ``impossible`` rule) has no plausible range and a swing of 0; under proportional
+    co-variation the structural zeros of a row stay 0 when another entry moves.
+    :func:`~softcalc_bayes.plotting.plot_tornado` draws the same ranking.
 
     Examples
     --------
@@ -316,7 +324,8 @@ def tune(
     pandas.DataFrame
         One row per parameter: provenance columns, ``x0``, ``x_new`` (the nearest
         value in [0, 1] that satisfies the constraint, NaN where none does),
-        ``change`` and ``feasible``; smallest change first. ``attrs`` holds
+        ``change`` and ``feasible``; smallest change first. Structural zeros
+        (``impossible`` rules) are never proposed: they are infeasible by definition. ``attrs`` holds
         ``state``, ``at_least``, ``above``, ``evidence``, ``n_parameters`` (all
         parameters examined) and ``n_feasible``.
 
@@ -355,6 +364,8 @@ def tune(
     down = ~ok_now & (alpha < 0) & (beta >= -tol)
     x_new = np.where(up | down, root, x_new)
     table = net.parameters()
+    # a structural zero (an impossible combination) is fixed by definition: never moved
+    x_new = np.where(table["structural_zero"].to_numpy() & ~ok_now, np.nan, x_new)
     table["x0"], table["x_new"] = x0, x_new
     table["change"] = x_new - x0
     table["feasible"] = ~np.isnan(x_new)

@@ -129,6 +129,11 @@ class NodeSpec:
     configurations are enumerated in C order over ``parents`` (the last parent
     varies fastest), as in :func:`itertools.product`; ``parent_states`` holds the
     states of each parent, which label those rows.
+
+    ``excluded`` (same shape as ``cpt``) marks the structural zeros set by the node's
+    ``impossible`` rules, and ``kept`` holds, per row, the share of the row before
+    those rules that the possible states carry (see ``networks/FORMAT.md``). Both are
+    None for a node without rules (and for tables imported from other tools).
     """
 
     name: str
@@ -141,6 +146,8 @@ class NodeSpec:
     description: str = ""
     file: str = ""
     parent_states: tuple[tuple[str, ...], ...] = ()
+    excluded: np.ndarray | None = None
+    kept: np.ndarray | None = None
 
     def __repr__(self) -> str:
         from ._display import node_repr
@@ -155,10 +162,25 @@ class NodeSpec:
     def __post_init__(self) -> None:
         _read_only(self.cpt)
         _read_only(self.is_default)
+        for mask in (self.excluded, self.kept):
+            if mask is not None:
+                _read_only(mask)
 
     def __setstate__(self, state: dict[str, Any]) -> None:  # unpickled (the spec cache)
         self.__dict__.update(state)
         self.__post_init__()
+
+    def structural_zeros(self) -> np.ndarray:
+        """Boolean mask of the entries an ``impossible`` rule sets to 0 (all False if none)."""
+        if self.excluded is None:
+            return np.zeros(np.shape(self.cpt), dtype=bool)
+        return np.asarray(self.excluded, dtype=bool)
+
+    def kept_share(self) -> np.ndarray:
+        """Per row, the share of the row before the ``impossible`` rules that is kept (1 if none)."""
+        if self.kept is None:
+            return np.ones(np.shape(self.cpt)[0])
+        return np.asarray(self.kept, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -726,23 +748,26 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
         data = raw[node_name]
         parents = tuple(data["parents"])
         _check_table_size(raw, node_name, target, len(target_states), files[node_name])
-        cpt, prov, is_default = resolve_table(
+        table = resolve_table(
             data,
             tuple(data["states"]),
             {p: state_map[p] for p in parents},
             ctx.at(files[node_name], f"node {node_name!r}"),
         )
+        ruled = bool(table.excluded.any())
         nodes[node_name] = NodeSpec(
             name=node_name,
             kind=data["kind"],
             states=tuple(data["states"]),
             parents=parents,
-            cpt=_read_only(cpt),
-            provenance=prov,
-            is_default=_read_only(is_default),
+            cpt=_read_only(table.cpt),
+            provenance=table.provenance,
+            is_default=_read_only(table.is_default),
             description=" ".join(str(data.get("description", "")).split()),
             file=files[node_name],
             parent_states=tuple(state_map[p] for p in parents),
+            excluded=table.excluded if ruled else None,
+            kept=table.kept if ruled else None,
         )
     latent = frozenset(n for n in order if raw[n]["kind"] == "latent")
     constraints = _load_constraints(reader, state_map, target, sources, latent)

@@ -11,6 +11,14 @@ to entries inherited from the default row), ``Dirichlet(strength_j * p_j)`` woul
 have the same concentration but a mean pulled towards the better-documented entries,
 away from the documented values; scaling ``p`` keeps every row centred on the
 network's own numbers, so very large strengths give back the point posterior.
+A row with structural zeros (a node's ``impossible`` rules, ``networks/FORMAT.md``) is
+its diagnosis row drawn first and then masked: the evidence behind the diagnosis row
+is spread over all its states, so the masked row keeps only the share on the possible
+states, ``A = kept * sum_j strength_j * p_j`` (``kept`` from
+:meth:`~softcalc_bayes.spec.NodeSpec.kept_share`). By the aggregation property of the
+Dirichlet distribution this is exactly the law of the renormalised possible entries of
+the diagnosis row's draw when the row has one strength. Each parent configuration is
+drawn on its own, as for every table with a second parent.
 :func:`posterior_uncertainty` samples it by Monte Carlo; :func:`sobol_indices`
 apportions the variance of one posterior probability among groups of parameters
 (the prior, and each finding that was entered).
@@ -126,7 +134,8 @@ def row_concentrations(net: Network, name: str) -> np.ndarray:
     """Equivalent sample size of every row of a node's table: ``sum_j strength_j * p_j``.
 
     This is the total concentration of ``Dirichlet(strength_j * p_j)``; with one
-    strength per row it is that strength.
+    strength per row it is that strength. A row renormalised by an ``impossible``
+    rule is scaled by the share of the row the rule kept (see the module notes).
 
     Examples
     --------
@@ -138,7 +147,8 @@ def row_concentrations(net: Network, name: str) -> np.ndarray:
     """
     node = net.spec.nodes[name]
     strength = np.array([[p.strength for p in row] for row in node.provenance], dtype=float)
-    return np.asarray((strength * np.asarray(node.cpt, dtype=float)).sum(axis=1))
+    total = (strength * np.asarray(node.cpt, dtype=float)).sum(axis=1)
+    return np.asarray(total * node.kept_share())
 
 
 def _alphas(net: Network, name: str) -> np.ndarray:

@@ -187,6 +187,21 @@ def _prune(parents: Sequence[tuple[int, ...]], factors: Sequence[int], keep: set
     return [f for f in factors if f in kept]
 
 
+def _observed_rows(
+    alpha: np.ndarray, parents: Sequence[int], cards: np.ndarray, observed: Mapping[int, int]
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The rows of a table whose observed parents are in their observed states.
+
+    ``alpha`` has one row per parent configuration (C order over ``parents``); the
+    result keeps the rows consistent with the evidence, in C order over the parents
+    left free, which are returned with it.
+    """
+    shape = [int(cards[p]) for p in parents] + [alpha.shape[1]]
+    index = tuple(observed.get(p, slice(None)) for p in parents)
+    free = tuple(p for p in parents if p not in observed)
+    return alpha.reshape(shape)[index].reshape(-1, alpha.shape[1]), free
+
+
 def build_plan(
     engine: StarEngine,
     codes: Mapping[str, int],
@@ -196,7 +211,9 @@ def build_plan(
     """What to sample for ``codes``: Beta/Dirichlet blocks per table, combined per component.
 
     ``alphas(name)`` gives the Dirichlet parameters of a node's rows; nodes in ``latent``
-    share one Sobol group with the children sampled alongside them.
+    share one Sobol group with the children sampled alongside them. Only the rows
+    consistent with the evidence are sampled: a parent that is observed (a second parent
+    such as the site of a lesion) is fixed at its observed state, never summed over.
     """
     pivot = engine.pivot
     n_t = int(engine.cards[pivot])
@@ -216,9 +233,10 @@ def build_plan(
         hidden = [engine.names[f] for f in kept if engine.names[f] in latent]
         shared_group = "+".join(hidden) if hidden else None
         first = len(blocks)
+        free: dict[int, tuple[int, ...]] = {}
         for f in kept:
             name = engine.names[f]
-            alpha = alphas(name)
+            alpha, free[f] = _observed_rows(alphas(name), engine.parents[f], engine.cards, observed)
             group = shared_group or name
             if f in observed:
                 s = observed[f]
@@ -226,15 +244,16 @@ def build_plan(
                 blocks.append(_Block(name, "beta", group, alpha[:, s].copy(), rest))
             else:
                 blocks.append(_Block(name, "dirichlet", group, alpha, np.zeros(0)))
-        if len(kept) == 1 and kept[0] in observed and engine.parents[kept[0]] == (pivot,):
+        if len(kept) == 1 and kept[0] in observed and free[kept[0]] == (pivot,):
             terms.append(_Term((first,)))
             continue
-        used = dict.fromkeys([pivot, *kept, *(p for f in kept for p in engine.parents[f])])
+        used = dict.fromkeys([pivot, *(f for f in kept if f not in observed)])
+        used.update(dict.fromkeys(p for f in kept for p in free[f]))
         letter = letters_for(["sample", *used])
         subs: list[str] = []
         shapes: list[tuple[int, ...]] = []
         for f in kept:
-            family = engine.parents[f] if f in observed else (*engine.parents[f], f)
+            family = free[f] if f in observed else (*free[f], f)
             subs.append(letter["sample"] + "".join(letter[v] for v in family))
             shapes.append(tuple(int(engine.cards[v]) for v in family))
         terms.append(
