@@ -4,9 +4,10 @@ All marginals agree with pgmpy's variable elimination under random hard evidence
 hard plus soft evidence on the larger networks, read with our own ``from_bif``), and the
 MPE with pgmpy's ``map_query``. Covered: asia, cancer, earthquake, survey, sachs, alarm,
 child, insurance, hailfinder, water, mildew, hepar2, win95pts, pathfinder, andes and pigs.
-Not covered here: barley, link and the munin networks, where pgmpy's elimination is too
-slow for the suite; they are compiled (and the others timed against pyAgrum) in
-``benchmarks/bench_engine.py``.
+Not covered here: barley, link and munin1, where pgmpy's elimination (and our
+compilation of munin1) is too slow for the suite; they are compared with pgmpy, under
+hard and soft evidence, in ``benchmarks/bench_large_bnlearn.py``, and compiled (the
+others timed against pyAgrum) in ``benchmarks/bench_engine.py``.
 """
 
 from __future__ import annotations
