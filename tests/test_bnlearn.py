@@ -74,7 +74,24 @@ def test_all_marginals_agree_with_pgmpy(name: str, n_sets: int) -> None:
     assert checked >= 1
 
 
-@pytest.mark.parametrize("name", ["asia", "cancer", "sachs"])
+def _log_joint(nodes: list[RandomNode], states: dict[str, str]) -> float:
+    """log P(x) of a full assignment, from the conditional tables."""
+    total = 0.0
+    index = {n.name: n for n in nodes}
+    for node in nodes:
+        config = 0
+        for parent in node.parents:
+            config = config * len(index[parent].states) + index[parent].states.index(states[parent])
+        total += float(np.log(node.cpt[config, node.states.index(states[node.name])]))
+    return total
+
+
+# pgmpy answers these. On alarm, insurance, water, hailfinder, hepar2 and win95pts its
+# map_query (VariableElimination or BeliefPropagation) and max_marginal stop with a
+# MemoryError (29 GiB to 1.3 PiB asked), and pyAgrum 3.3's LazyPropagation.mpe raised
+# "Empty tensor" for every evidence set tried there; on those networks the MPE is checked
+# by the property tests of test_engine.py (brute force on random networks) only.
+@pytest.mark.parametrize("name", ["asia", "cancer", "sachs", "earthquake", "survey", "child"])
 def test_mpe_agrees_with_pgmpy_map_query(name: str) -> None:
     from pgmpy.inference import VariableElimination
 
@@ -90,21 +107,9 @@ def test_mpe_agrees_with_pgmpy_map_query(name: str) -> None:
         warnings.simplefilter("ignore")
         ref = VariableElimination(model).map_query(free, evidence=named, show_progress=False)
 
-    def log_joint(states: dict[str, str]) -> float:
-        total = 0.0
-        index = {n.name: n for n in nodes}
-        for node in nodes:
-            config = 0
-            for parent in node.parents:
-                config = config * len(index[parent].states) + index[parent].states.index(
-                    states[parent]
-                )
-            total += float(np.log(node.cpt[config, node.states.index(states[node.name])]))
-        return total
-
     # ties are possible: compare the probability of the two explanations, not the labels
-    assert log_joint(ours) == pytest.approx(log_joint({**named, **ref}), abs=1e-9)
-    assert np.exp(log_joint(ours) - engine.log_evidence(evidence)) == pytest.approx(
+    assert _log_joint(nodes, ours) == pytest.approx(_log_joint(nodes, {**named, **ref}), abs=1e-9)
+    assert np.exp(_log_joint(nodes, ours) - engine.log_evidence(evidence)) == pytest.approx(
         probability, rel=1e-9
     )
 
