@@ -212,3 +212,15 @@ def with_place(files: dict[str, Any]) -> dict[str, Any]:
         },
     ]
     return files
+
+
+def with_marginal_place(files: dict[str, Any]) -> dict[str, Any]:
+    """``with_place`` whose ``colour`` rows are marginal over ``place`` (``marginal_over``).
+
+    ``place`` under d1 becomes limb 0.3, belly 0.3, neck 0.4 so that every diagnosis can be
+    fitted (with limb 0.6 blue, 0.5 under d1, would not fit in belly and neck, 0.4).
+    """
+    with_place(files)
+    files["nodes/colour.yaml"]["marginal_over"] = "place"
+    files["nodes/place.yaml"]["rows"][0]["probs"] = {"limb": 0.3}
+    return files

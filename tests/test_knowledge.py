@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from softcalc_bayes import Network, load_network
 from softcalc_bayes.cases import holdout_cases_path, load_cases
 from softcalc_bayes.constraints import check_constraints
 from softcalc_bayes.coverage import coverage
 from softcalc_bayes.evaluate import evaluate
+from softcalc_bayes.spec import default_network_path, load_spec
 
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"';,]+")
 
@@ -123,10 +127,35 @@ def _compartment_by_site(net: Network) -> tuple[np.ndarray, tuple[str, ...], tup
     return node.cpt.reshape(len(net.states(net.target)), len(sites), len(states)), sites, states
 
 
-def test_compartment_site_slices_are_the_masked_diagnosis_rows(net: Network) -> None:
+def test_compartment_rows_are_marginal_over_sites(net: Network, tmp_path: Path) -> None:
+    # marginal_over (knowledge pass 4, section 4c): mixing the site slices over
+    # P(site | diagnosis) gives back each row as written in compartment.yaml
+    sites, states = net.states("anatomic_site"), net.spec.nodes["compartment"].states
+    folder = tmp_path / "default"
+    shutil.copytree(default_network_path(), folder)
+    path = folder / "nodes" / "compartment.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert doc.pop("marginal_over") == "anatomic_site"
+    del doc["impossible"]  # without rules every site slice is the row as written
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    plain = load_spec(folder).nodes["compartment"].cpt.reshape(-1, len(sites), len(states))
+    written = plain[:, 0]
+    assert np.array_equal(plain, np.repeat(written[:, None], len(sites), axis=1))
+    cpt = _compartment_by_site(net)[0]
+    mixed = np.einsum("ds,dsc->dc", net.spec.nodes["anatomic_site"].cpt, cpt)
+    np.testing.assert_allclose(mixed, written, atol=1e-9)
+    diagnoses = net.states(net.target)
+    # a retroperitoneal ALT/WDLPS is in the body cavity far more often than its 0.34 overall
+    alt = diagnoses.index("alt_wdlps")
+    assert cpt[alt, sites.index("retroperitoneum_abdomen"), states.index("visceral_cavity")] > 0.6
+
+
+def test_compartment_site_slices_are_one_tilted_row_masked(net: Network) -> None:
+    # closest to independence: per diagnosis, every site slice is one row (the written row
+    # times a factor per compartment) with the impossible compartments removed
     cpt, sites, states = _compartment_by_site(net)
     zeros = net.spec.nodes["compartment"].structural_zeros().reshape(cpt.shape)
-    written = cpt[:, sites.index("trunk_wall")]  # a site without a rule: the diagnosis row
+    written = cpt[:, sites.index("trunk_wall")]  # a site without a rule: the tilted row
     for s, site in enumerate(sites):
         mask = np.array([state in SITE_RULES.get(site, set()) for state in states])
         np.testing.assert_allclose(cpt[:, s].sum(axis=1), 1.0, atol=1e-12)
@@ -148,15 +177,11 @@ def test_retroperitoneal_cavity_mass_is_not_penalised_twice(net: Network) -> Non
         brute / brute.sum(),
         rtol=1e-10,
     )
-    # against independence, each diagnosis gains 1 / (share of its row left possible)
-    written = cpt[:, sites.index("trunk_wall")]
-    left = (
-        1.0 - written[:, states.index("subcutaneous")] - written[:, states.index("intra_articular")]
-    )
-    np.testing.assert_allclose(cpt[:, r, v], written[:, v] / left, rtol=1e-12)
+    # against independence (written rows, i.e. the mix over sites): lipoma's subcutaneous
+    # 0.60 no longer counts against it in the retroperitoneum
+    written = np.einsum("ds,dsc->dc", net.spec.nodes["anatomic_site"].cpt, cpt)
     d = net.states(net.target)
     lipoma, ddlps = d.index("lipoma_fat_necrosis"), d.index("ddlps")
     ratio_now = cpt[lipoma, r, v] / cpt[ddlps, r, v]
     ratio_independent = written[lipoma, v] / written[ddlps, v]
-    assert ratio_now == pytest.approx(ratio_independent * left[ddlps] / left[lipoma])
     assert ratio_now > 2 * ratio_independent  # lipoma's subcutaneous 0.60 no longer counts

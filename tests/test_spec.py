@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import TINY, with_place, write_network
+from conftest import TINY, with_marginal_place, with_place, write_network
 from softcalc_bayes import NetworkSpecError, load_network, load_spec
 
 Files = dict[str, Any]
@@ -645,10 +645,87 @@ IMPOSSIBLE_INVALID: list[tuple[str, Callable[[Files], None], str]] = [
 ]
 
 
+# --------------------------------------------------------------------------- marginal_over
+def _marginal(edit: Callable[[Files], None]) -> Callable[[Files], None]:
+    def both(files: Files) -> None:
+        edit(with_marginal_place(files))
+
+    return both
+
+
+def _marginal_row_for_site(files: Files) -> None:
+    with_marginal_place(files)["nodes/colour.yaml"]["rows"].append(
+        {
+            "when": {"diagnosis": "d1", "place": "neck"},
+            "probs": {"green": 0.4},
+            "basis": "assumption",
+            "reason": "r",
+        }
+    )
+
+
+def _marginal_without_rule(files: Files) -> None:
+    with_marginal_place(files)["nodes/colour.yaml"]["impossible"] = None
+
+
+def _marginal_parent_with_other_parents(files: Files) -> None:
+    with_marginal_place(files)
+    files["nodes/place.yaml"]["parents"] = ["diagnosis", "latent"]
+
+
+MARGINAL_INVALID: list[tuple[str, Callable[[Files], None], str]] = [
+    (
+        "misspelt field",
+        _placed(_set("nodes/colour.yaml", ["marginal_ovr"], "place")),
+        COLOUR.replace(", ", ": ") + r"Unknown field 'marginal_ovr'\. Did you mean "
+        r"'marginal_over'\? Valid fields: node, kind, description, states, parents",
+    ),
+    (
+        "not a name",
+        _marginal(_set("nodes/colour.yaml", ["marginal_over"], ["place"])),
+        COLOUR + r"field 'marginal_over': expected the name of a parent, got list",
+    ),
+    (
+        "unknown parent",
+        _marginal(_set("nodes/colour.yaml", ["marginal_over"], "plac")),
+        COLOUR + r"field 'marginal_over': Unknown parent 'plac'\. Did you mean 'place'\? Valid "
+        r"parents: diagnosis, place \(it must be listed under 'parents'\)",
+    ),
+    (
+        "no rule with that parent",
+        _marginal_without_rule,
+        COLOUR + r"field 'marginal_over': no 'impossible' rule has parent 'place'",
+    ),
+    (
+        "a row binds the parent",
+        _marginal_row_for_site,
+        COLOUR + r"row 1 .*the row binds 'place', but with 'marginal_over: place' every row is "
+        r"marginal over it; leave 'place' out of 'when'",
+    ),
+    (
+        "the parent has parents of its own",
+        _marginal_parent_with_other_parents,
+        COLOUR + r"field 'marginal_over' \('place'\): the parents of 'place' \(diagnosis, latent\) "
+        r"must be this node's other parents \(diagnosis\)",
+    ),
+    (
+        "no joint has both margins",
+        _marginal(lambda f: f["nodes/place.yaml"]["rows"][0].update(probs={"limb": 0.6})),
+        COLOUR + r"field 'marginal_over' \('place'\): for \{'diagnosis': 'd1'\} no table has the "
+        r"'place' row and this node's row as margins with the impossible combinations at 0: "
+        r"state 'blue' is given 0\.5, but the states of 'place' where it is possible carry only "
+        r"0\.4 of that parent's row",
+    ),
+]
+
+
+SECOND_PARENT_INVALID = IMPOSSIBLE_INVALID + MARGINAL_INVALID
+
+
 @pytest.mark.parametrize(
-    ("label", "edit", "pattern"), IMPOSSIBLE_INVALID, ids=[c[0] for c in IMPOSSIBLE_INVALID]
+    ("label", "edit", "pattern"), SECOND_PARENT_INVALID, ids=[c[0] for c in SECOND_PARENT_INVALID]
 )
-def test_invalid_impossible_rules_are_rejected(
+def test_invalid_impossible_rules_and_marginal_over_are_rejected(
     tmp_path: Path, tiny_files: Files, label: str, edit: Callable[[Files], None], pattern: str
 ) -> None:
     edit(tiny_files)
@@ -745,3 +822,46 @@ def test_every_site_slice_sums_to_one_with_zeros_exactly_where_excluded(
         assert node.structural_zeros()[c].tolist() == mask.tolist()
         np.testing.assert_allclose(slice_[~mask], row[~mask] / row[~mask].sum(), rtol=1e-12)
         np.testing.assert_allclose(node.kept_share()[c], row[~mask].sum(), rtol=1e-12)
+
+
+def test_marginal_rows_are_fitted_to_both_margins(tmp_path: Path, tiny_files: Files) -> None:
+    spec = load_spec(write_network(tmp_path, with_marginal_place(tiny_files)))
+    colour, place = spec.nodes["colour"], spec.nodes["place"].cpt
+    cpt = colour.cpt.reshape(3, 3, 3)
+    written = np.array([[0.2, 0.3, 0.5], [0.6, 0.15, 0.25], [0.6, 0.15, 0.25]])
+    # mixing the site slices over P(place | d) gives back the written row
+    np.testing.assert_allclose(np.einsum("dp,dpc->dc", place, cpt), written, atol=1e-10)
+    np.testing.assert_allclose(cpt.sum(axis=2), 1.0, atol=1e-12)
+    # the zeros are where the rules put them, the masks and kept shares as without the fit
+    masked = load_spec(write_network(tmp_path / "masked", with_place(copy.deepcopy(TINY))))
+    masked_colour = masked.nodes["colour"]
+    assert np.array_equal(cpt == 0, masked_colour.structural_zeros().reshape(3, 3, 3))
+    assert np.array_equal(colour.structural_zeros(), masked_colour.structural_zeros())
+    np.testing.assert_allclose(colour.kept_share(), masked_colour.kept_share())
+    assert colour.provenance == masked_colour.provenance
+    # closest to independence: the joint is the start times a site term and a colour term,
+    # so every slice is the written row tilted by one factor per colour, then masked
+    tilt = cpt[:, 2] / written  # neck: no rule
+    for p in range(3):
+        expected = np.where(cpt[:, p] > 0, written * tilt, 0.0)
+        np.testing.assert_allclose(cpt[:, p], expected / expected.sum(axis=1, keepdims=True))
+    # an association appears only where the zeros force it: d1 in the belly cannot be red,
+    # so blue (possible there) is pushed into belly and neck and red into limb and neck
+    assert cpt[0, 1, 2] > masked_colour.cpt.reshape(3, 3, 3)[0, 1, 2]
+
+
+def test_marginal_table_agrees_with_pgmpy_and_keeps_impossible_evidence(
+    tmp_path: Path, tiny_files: Files
+) -> None:
+    net = load_network(write_network(tmp_path, with_marginal_place(tiny_files)))
+    post = net.posterior({"place": "belly", "colour": "blue"})
+    reference = net.pgmpy_model
+    from pgmpy.inference import VariableElimination
+
+    ve = VariableElimination(reference).query(
+        ["diagnosis"], evidence={"place": "belly", "colour": "blue"}, show_progress=False
+    )
+    ref = dict(zip(ve.state_names["diagnosis"], ve.values, strict=True))
+    np.testing.assert_allclose(post.to_numpy(), [ref[d] for d in post.index], atol=1e-12)
+    with pytest.raises(Exception, match="probability zero"):
+        net.posterior({"place": "belly", "colour": "red"})

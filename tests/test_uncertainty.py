@@ -15,7 +15,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from conftest import GATED_NODES, TINY, assumed_node, with_place, write_network
+from conftest import (
+    GATED_NODES,
+    TINY,
+    assumed_node,
+    with_marginal_place,
+    with_place,
+    write_network,
+)
 from softcalc_bayes import EvidenceError, InvalidParameterError, Network, load_network
 from softcalc_bayes._engine import Engine
 from softcalc_bayes._engine.sampling import _Block
@@ -433,34 +440,41 @@ def test_observed_second_parent_is_fixed_not_summed() -> None:
     np.testing.assert_allclose(s["mean"], s["posterior"], atol=2e-3)
 
 
-def test_masked_row_is_the_diagnosis_row_drawn_then_masked() -> None:
-    # Observed compartment at an observed site: the Beta block of each diagnosis is the
-    # marginal of X_c / sum_{possible} X with X ~ Dirichlet(A p) over the diagnosis row p.
+def test_fitted_row_keeps_the_share_of_its_diagnosis_rows_evidence() -> None:
+    # Observed compartment at an observed site: the Beta block of each diagnosis has mean
+    # the fitted row's entry and concentration A * kept, where A is the equivalent sample
+    # size of the written diagnosis row and kept the share of that row on the states
+    # possible at the site (marginal_over: the table is fitted, then drawn like a masked row).
     site, state = "retroperitoneum_abdomen", "visceral_cavity"
     plan = _plan(NET, NET.encode({"anatomic_site": site, "compartment": state}))
     block = next(b for b in plan.blocks if b.node == "compartment")
     node = NET.spec.nodes["compartment"]
     sites = NET.states("anatomic_site")
+    cpt = node.cpt.reshape(len(DIAGNOSES), len(sites), len(node.states))
+    written = np.einsum("ds,dsc->dc", NET.spec.nodes["anatomic_site"].cpt, cpt)
     rows = np.arange(len(DIAGNOSES)) * len(sites) + sites.index(site)
-    unmasked = rows - sites.index(site) + sites.index("trunk_wall")  # no rule there
-    strength = np.array([[p.strength for p in node.provenance[r]] for r in unmasked])
-    a_full = (strength * node.cpt[unmasked]).sum(axis=1)  # A of the diagnosis row
+    strength = np.array([[p.strength for p in node.provenance[r]] for r in rows])
     possible = ~node.structural_zeros()[rows]
-    p = node.cpt[unmasked]
-    k = node.states.index(state)
-    uniform = np.array([len(set(s)) == 1 for s in strength])  # one strength per row: exact
+    # one strength over the possible entries of a row (the zeros carry the rule's): exact
+    uniform = np.array([len(set(s[m])) == 1 for s, m in zip(strength, possible, strict=True)])
     assert uniform.sum() > 20
-    np.testing.assert_allclose(block.a[uniform], (a_full * p[:, k])[uniform], rtol=1e-12)
-    rest = (p * possible).sum(axis=1) - p[:, k]
-    np.testing.assert_allclose(block.b[uniform], (a_full * rest)[uniform], rtol=1e-12)
+    kept = (written * possible).sum(axis=1)
+    np.testing.assert_allclose(node.kept_share()[rows], kept, rtol=1e-9)
+    a_total = strength[np.arange(len(rows)), possible.argmax(axis=1)] * kept
+    p = node.cpt[rows]
+    k = node.states.index(state)
+    np.testing.assert_allclose(block.a[uniform], (a_total * p[:, k])[uniform], rtol=1e-9)
+    np.testing.assert_allclose(block.b[uniform], (a_total * (1 - p[:, k]))[uniform], rtol=1e-9)
 
 
 PLACED = with_place(copy.deepcopy(CUSTOM))
 
 
-@pytest.fixture(scope="module")
-def placed(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    return load_network(write_network(tmp_path_factory.mktemp("placed"), PLACED))
+@pytest.fixture(scope="module", params=["masked", "marginal_over"])
+def placed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Network:
+    """The custom network with ``place``: rows masked, or fitted to both margins."""
+    files = PLACED if request.param == "masked" else with_marginal_place(copy.deepcopy(CUSTOM))
+    return load_network(write_network(tmp_path_factory.mktemp("placed"), files))
 
 
 @pytest.mark.parametrize(

@@ -460,8 +460,16 @@ def resolve_table(
     states: tuple[str, ...],
     parents: Mapping[str, tuple[str, ...]],
     ctx: ProvenanceContext,
+    *,
+    parent_tables: Mapping[str, tuple[Sequence[str], np.ndarray]] | None = None,
 ) -> Table:
-    """Build a node's table ``(n_configs, n_states)`` with its provenance and masks."""
+    """Build a node's table ``(n_configs, n_states)`` with its provenance and masks.
+
+    ``parent_tables`` (parent -> its own parents and table) is needed only by a node
+    with ``marginal_over`` (:mod:`softcalc_bayes._margins`).
+    """
+    from ._margins import check_row_binding, fit_marginal, read_marginal_over
+
     remainder = data.get("remainder")
     if not isinstance(remainder, str) or (remainder != "proportional" and remainder not in states):
         raise ctx.fail(
@@ -485,6 +493,7 @@ def resolve_table(
     )
     default = (dvals, tuple(dprov))
     rules = read_impossible(data.get("impossible"), states, parents, ctx)
+    marginal = read_marginal_over(data.get("marginal_over"), parents, rules, ctx)
 
     names = list(parents)
     configs = list(itertools.product(*(parents[p] for p in names)))
@@ -501,6 +510,7 @@ def resolve_table(
         listed = _listed(row.get("probs"), states, _row_keys(row), ctx, where)
         row_prov = _row_provenance(row, listed, ctx, where)
         _check_row_against_rules(bound, listed, rules, ctx, where)
+        check_row_binding(bound, marginal, ctx, where)
         resolved.append(_complete(listed, states, str(remainder), row_prov, default, ctx, where))
         for c, config in enumerate(configs):
             if all(config[names.index(p)] in s for p, s in bound.items()):
@@ -527,7 +537,17 @@ def resolve_table(
     table = Table(
         cpt, tuple(prov_rows), is_default, np.zeros(cpt.shape, dtype=bool), np.ones(len(configs))
     )
-    return _apply_impossible(rules, table, states, names, configs, ctx) if rules else table
+    if not rules:
+        return table
+    written = cpt.copy()
+    table = _apply_impossible(rules, table, states, names, configs, ctx)
+    if marginal is None:
+        return table
+    if parent_tables is None or marginal not in parent_tables:
+        raise ctx.fail("field 'marginal_over'", f"the table of {marginal!r} is not available")
+    return fit_marginal(
+        table, written, marginal, parent_tables[marginal], states, parents, configs, ctx
+    )
 
 
 def resolve_prior(

@@ -46,6 +46,19 @@ __all__ = [
 
 CONSTRAINT_KINDS = ("likelihood_order", "posterior_order", "likelihood_bound")
 NODE_KINDS = ("finding", "latent")
+NODE_KEYS = (
+    "node",
+    "kind",
+    "description",
+    "states",
+    "parents",
+    "remainder",
+    "default",
+    "rows",
+    "impossible",
+    "marginal_over",
+)
+"""Fields of a node file (``networks/FORMAT.md``); any other is refused with the closest."""
 MAX_STATES = 500
 """Most states a node may have."""
 MAX_CONFIGS = 20_000
@@ -463,6 +476,9 @@ def _read_node(path: Path, data: Any) -> dict[str, Any]:
     if not isinstance(name, str) or not name:
         raise NetworkSpecError(f"{path}: missing 'node' name (text), got {described(name)}")
     where = f"{path}: node {name!r}"
+    for key in data:
+        if key not in NODE_KEYS:
+            raise NetworkSpecError(f"{where}: " + unknown_message("field", key, NODE_KEYS))
     kind = data.get("kind", "finding")
     if kind not in NODE_KINDS:
         raise NetworkSpecError(f"{where}: " + unknown_message("kind", kind, NODE_KINDS))
@@ -753,6 +769,7 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
             tuple(data["states"]),
             {p: state_map[p] for p in parents},
             ctx.at(files[node_name], f"node {node_name!r}"),
+            parent_tables={p: (nodes[p].parents, nodes[p].cpt) for p in parents},
         )
         ruled = bool(table.excluded.any())
         nodes[node_name] = NodeSpec(

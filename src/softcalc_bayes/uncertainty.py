@@ -17,8 +17,11 @@ is spread over all its states, so the masked row keeps only the share on the pos
 states, ``A = kept * sum_j strength_j * p_j`` (``kept`` from
 :meth:`~softcalc_bayes.spec.NodeSpec.kept_share`). By the aggregation property of the
 Dirichlet distribution this is exactly the law of the renormalised possible entries of
-the diagnosis row's draw when the row has one strength. Each parent configuration is
-drawn on its own, as for every table with a second parent.
+the diagnosis row's draw when the row has one strength. A row fitted to both margins
+(``marginal_over``, :mod:`softcalc_bayes._margins`) is drawn the same way, centred on
+the fitted row with the same concentration (an approximation: the fit is not redone
+per draw). Each parent configuration is drawn on its own, as for every table with a
+second parent.
 :func:`posterior_uncertainty` samples it by Monte Carlo; :func:`sobol_indices`
 apportions the variance of one posterior probability among groups of parameters
 (the prior, and each finding that was entered).
