@@ -174,7 +174,7 @@ def fit_marginal(
         index = tuple(parents[q].index(value[q]) for q in own_parents)
         g = int(np.ravel_multi_index(index, sizes)) if sizes else 0
         where[g, parents[parent].index(value[parent])] = c
-    margin = np.asarray(parent_cpt, dtype=float)[:groups]
+    margin = np.asarray(parent_cpt, dtype=float)
     row = written[where[:, 0]]
     possible = ~table.excluded[where]
     joint, error, rounds = ipf(margin, row, possible)
@@ -189,8 +189,7 @@ def fit_marginal(
             + _why_infeasible(margin[g], row[g], possible[g], states, parent)
             + f" (largest margin error {error[g]:.2g} after {rounds} rounds)",
         )
+    fitted = margin > 0  # a parent state of probability 0 keeps its masked row
     cpt = table.cpt.copy()
-    for g in range(groups):
-        for s in np.flatnonzero(margin[g] > 0):
-            cpt[where[g, s]] = joint[g, s] / joint[g, s].sum()
+    cpt[where[fitted]] = joint[fitted] / joint[fitted].sum(axis=1, keepdims=True)
     return table._replace(cpt=cpt)
