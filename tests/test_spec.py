@@ -516,11 +516,19 @@ def _rule(i: int, key: str, value: Any) -> Callable[[Files], None]:
     return edit
 
 
-def _placed(edit: Callable[[Files], None]) -> Callable[[Files], None]:
+def _after(
+    setup: Callable[[Files], Files], edit: Callable[[Files], None]
+) -> Callable[[Files], None]:
+    """``edit`` applied to the files that ``setup`` prepared."""
+
     def both(files: Files) -> None:
-        edit(with_place(files))
+        edit(setup(files))
 
     return both
+
+
+def _placed(edit: Callable[[Files], None]) -> Callable[[Files], None]:
+    return _after(with_place, edit)
 
 
 def _rule_and_row(files: Files) -> None:
@@ -647,10 +655,7 @@ IMPOSSIBLE_INVALID: list[tuple[str, Callable[[Files], None], str]] = [
 
 # --------------------------------------------------------------------------- marginal_over
 def _marginal(edit: Callable[[Files], None]) -> Callable[[Files], None]:
-    def both(files: Files) -> None:
-        edit(with_marginal_place(files))
-
-    return both
+    return _after(with_marginal_place, edit)
 
 
 def _marginal_row_for_site(files: Files) -> None:
