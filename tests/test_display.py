@@ -99,6 +99,7 @@ def test_evaluation_report_displays(net: Network) -> None:
     text = report._repr_html_()
     assert "By diagnosis group" in text and "Calibration" in text
     assert f"{report.metrics['top1']:.1%}" in text
+    assert "Scores the network forecasts" in text
 
 
 def test_coverage_report_displays(net: Network) -> None:

@@ -60,3 +60,26 @@ def test_command_line_page_lists_every_command(hook: ModuleType) -> None:
     for name in sub.choices:
         assert f"## softcalc {name}\n" in page
     assert "--json" in page
+
+
+def test_expected_scores_script_reports_the_forecast(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``docs/expected_scores.py`` (README, "What the network forecasts") runs and agrees."""
+    import softcalc_bayes as sb
+
+    spec = importlib.util.spec_from_file_location(
+        "expected_scores", ROOT / "docs/expected_scores.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.chdir(ROOT)
+    assert script.main(["networks/cases"]) == 0
+    out = capsys.readouterr().out
+    report = sb.evaluate(sb.load_network(), sb.load_cases(ROOT / "networks/cases"))
+    forecast = report.expected.loc["top3", "expected"]
+    assert f"{forecast:.3f}" in out and "110 cases" in out
+    bands = script.by_band(report.per_case)
+    assert bands["n"].iloc[1:].sum() == bands.loc["all", "n"] == 110
+    assert bands.loc["all", "expected_top3"] == pytest.approx(forecast)

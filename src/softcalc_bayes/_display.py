@@ -249,6 +249,15 @@ def evaluation_html(report: EvaluationReport) -> str:
             if len(by_group)
             else ""
         )
+        + (
+            _frame(
+                report.expected,
+                caption="Scores the network forecasts for these findings (truth drawn from "
+                "each posterior)",
+            )
+            if len(report.expected)
+            else ""
+        )
         + _details(f"Per case ({len(report.per_case)} rows)", _frame(report.per_case, rows=10_000))
         + "</div>"
     )

@@ -31,6 +31,7 @@ import pandas as pd
 from ._params import NETWORK, Check, Interval, Options, validate_params
 from ._progress import progress_bar
 from ._provenance_hash import stamp
+from ._self_consistency import self_consistency
 from ._validation import unknown_message
 from .cases import Case, cases_frame
 from .exceptions import EvidenceError, InvalidParameterError
@@ -74,6 +75,15 @@ class EvaluationReport:
         order): ``n_diagnoses``, ``n_top_calls``, ``mean_confidence``, ``accuracy``,
         ``overconfidence`` (their difference), ``top_label_ece`` (NaN when no case
         is called in the group) and ``classwise_ece``.
+    expected : pandas.DataFrame
+        The network's forecast of its own scores on these finding sets, indexed by
+        ``top1``, ``top3``, ``top5``, ``brier``, ``log_loss``: ``observed``,
+        ``expected`` (the mean score if each case's true diagnosis were drawn from its
+        posterior), ``sd`` (the standard deviation of that mean over the cases) and
+        ``z`` (``(observed - expected) / sd``). Observed scores near the forecast mean
+        the network scores what its own numbers allow on these findings (the README,
+        "Evaluation", says how to read them). ``per_case`` holds each case's
+        ``expected_top1`` and ``expected_top3``.
 
     Notes
     -----
@@ -89,6 +99,7 @@ class EvaluationReport:
     reliability: pd.DataFrame = field(default_factory=pd.DataFrame)
     reliability_by_group: pd.DataFrame = field(default_factory=pd.DataFrame)
     calibration_by_group: pd.DataFrame = field(default_factory=pd.DataFrame)
+    expected: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self) -> str:
         m = self.metrics
@@ -114,6 +125,7 @@ class EvaluationReport:
                 orient="records"
             ),
             "per_case": self.per_case.reset_index().to_dict(orient="records"),
+            "expected": self.expected.reset_index().to_dict(orient="records"),
         }
 
     def summary_text(self) -> str:
@@ -144,6 +156,13 @@ class EvaluationReport:
                 "Calibration by diagnosis group (top-label over the cases called in the group; "
                 "classwise over its diagnoses):",
                 self.calibration_by_group.to_string(float_format=lambda x: f"{x:.3f}", na_rep="-"),
+            ]
+        if not self.expected.empty:
+            lines += [
+                "",
+                "Scores the network forecasts for these findings (truth drawn from each "
+                "posterior; z = (observed - expected) / sd):",
+                self.expected.to_string(float_format=lambda x: f"{x:.3f}"),
             ]
         return "\n".join(lines)
 
@@ -429,6 +448,12 @@ def evaluate(
             "log_loss": float(-np.log(np.clip(p_true, eps, 1.0)).mean()),
         }
     )
+    expected, expected_per_case = self_consistency(
+        values,
+        {s: float(metrics[s]) for s in ("top1", "top3", "top5", "brier", "log_loss")},
+        eps=eps,
+    )
+    per_case = per_case.assign(**expected_per_case)
     confidence, hit = _top_label(values, truth)
     per_diagnosis_ece = _classwise(values, truth, bins)
     metrics["ece_top_label"] = _ece(confidence, hit, bins)
@@ -492,5 +517,6 @@ def evaluate(
         reliability,
         reliability_by_group,
         calibration_by_group,
+        expected,
     )
     return EvaluationReport(stamp(metrics, net.spec), *(stamp(t, net.spec) for t in tables))
