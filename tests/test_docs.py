@@ -83,3 +83,33 @@ def test_expected_scores_script_reports_the_forecast(
     bands = script.by_band(report.per_case)
     assert bands["n"].iloc[1:].sum() == bands.loc["all", "n"] == 110
     assert bands.loc["all", "expected_top3"] == pytest.approx(forecast)
+
+
+def test_case_overlap_script_finds_the_disclosed_overlaps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``docs/case_overlap.py`` (docs/knowledge-pass-5.md, section 1) finds the known pairs."""
+    spec = importlib.util.spec_from_file_location("case_overlap", ROOT / "docs/case_overlap.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main([str(p) for p in sorted((ROOT / "networks/holdout2").glob("*.yaml"))]) == 0
+    out = capsys.readouterr().out
+    for case, source in [
+        ("d_alt_thigh_burusapat_2020", "burusapat_2020_caserepsurg"),
+        ("e_cppd_knee_watura_2014", "watura_2014_bmjcaserep"),  # by title only
+        ("e_fop_greattoes_kartalkaess_2010", "kartalkaess_2010_eurjpediatr"),
+    ]:
+        assert any(case in line and f"source {source}" in line for line in out.splitlines())
+    assert "86 cases checked" in out
+    # a case is never reported against itself, and two patients of one report are found
+    assert "d_nho_burns_child1_1992 (networks/holdout2/part_d.yaml): case d_nho_burns_child2" in out
+    assert not any(
+        line.split(" ")[0] + " " in line.split(": ")[1] + " "
+        for line in out.splitlines()
+        if ": " in line
+    )
+    assert script.links("see https://www.Example.org/a/?lang=en&id=3 and 10.1000/XYZ.") == {
+        "example.org/a?id=3",
+        "10.1000/xyz",
+    }

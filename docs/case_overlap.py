@@ -1,0 +1,123 @@
+"""Which cases share an article with another case set or with the network's bibliography.
+
+A held-out case should come from an article that the knowledge was not written from and
+that no other case set uses. This script compares each case of the given files with every
+other case (in ``networks/cases`` and ``networks/holdout*``) and with every bibliography
+entry of the network, by
+
+- DOI (lower case),
+- web address (host without ``www``, path, query without display options such as
+  ``lang`` or ``inline``), from the citation and the ``audit:`` line,
+- title: at least 80% of the words (longer than three letters) of the longest sentence of
+  the case's citation also occur in that of the other citation (a crude match: it
+  misses titles written differently and finds look-alike titles, so every title hit is
+  checked by hand).
+
+    python docs/case_overlap.py networks/holdout2/*.yaml
+    python docs/case_overlap.py networks/holdout3/*.yaml --network networks/default
+
+Prints one line per overlap and exits 0. Deterministic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import yaml
+
+import softcalc_bayes as sb
+
+ROOT = Path(__file__).resolve().parents[1]
+DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>;,]+", re.IGNORECASE)
+URL = re.compile(r"https?://[^\s\"')]+")
+DISPLAY_OPTIONS = ("inline", "lang")
+PLACEHOLDER = re.compile(r"not shown|not recorded|authors? (and|not)|unattributed", re.IGNORECASE)
+
+
+def links(text: str) -> set[str]:
+    """DOIs and normalised web addresses in ``text``."""
+    out = {m.lower().rstrip(".)") for m in DOI.findall(text)}
+    for url in URL.findall(text):
+        parts = urlsplit(url.lower().rstrip("/.,"))
+        query = urlencode(
+            sorted((k, v) for k, v in parse_qsl(parts.query) if k not in DISPLAY_OPTIONS)
+        )
+        out.add(
+            parts.netloc.removeprefix("www.")
+            + parts.path.rstrip("/")
+            + (f"?{query}" if query else "")
+        )
+    return out
+
+
+def title_words(citation: str) -> set[str]:
+    """Words longer than three letters of the longest sentence (a crude title)."""
+    parts = [
+        p for p in citation.split(". ") if len(p.split()) >= 4 and not PLACEHOLDER.search(p)
+    ] or [""]
+    title = max(parts, key=len)
+    return {w for w in re.sub(r"[^a-z0-9 ]", " ", title.lower()).split() if len(w) > 3}
+
+
+def _cases(paths: Iterable[Path]) -> list[dict[str, str]]:
+    out = []
+    for path in paths:
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            out.append(
+                {**case, "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)}
+            )
+    return out
+
+
+def overlaps(drafts: list[dict[str, str]], network: Path | None = None) -> list[str]:
+    """One line per (case, other case or source) pair that shares an article."""
+    others = _cases(
+        p
+        for pattern in ("networks/cases/*.yaml", "networks/holdout*/*.yaml")
+        for p in sorted(ROOT.glob(pattern))
+    )
+    net = sb.load_network(network) if network else sb.load_network()
+    pool = [
+        (f"case {c['id']}", c["citation"], f"{c['citation']} {c.get('audit', '')}") for c in others
+    ] + [
+        (f"source {key}", src.citation, f"{src.citation} {src.doi or ''} {src.url or ''}")
+        for key, src in net.spec.sources.items()
+    ]
+    lines = []
+    for case in drafts:
+        mine = links(f"{case['citation']} {case.get('audit', '')}")
+        words = title_words(case["citation"])
+        for name, citation, text in pool:
+            if name == f"case {case['id']}" and any(
+                c["id"] == case["id"] and c["file"] == case["file"] for c in others
+            ):
+                continue  # the case itself
+            how = []
+            if mine & links(text):
+                how.append("link")
+            if len(words) >= 5 and len(words & title_words(citation)) >= 0.8 * len(words):
+                how.append("title")
+            if how:
+                lines.append(f"{case['id']} ({case['file']}): {name} by {' and '.join(how)}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path, help="case files to check")
+    parser.add_argument("--network", type=Path, default=None, help="network folder")
+    args = parser.parse_args(argv)
+    drafts = _cases(p.resolve() for p in args.files)
+    found = overlaps(drafts, args.network)
+    print("\n".join(found) if found else "no overlap found")
+    print(f"{len(drafts)} cases checked")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
