@@ -125,6 +125,33 @@ def test_held_out_cases_share_no_article_with_the_bibliography_beyond_those_disc
     assert found == DISCLOSED_OVERLAPS  # also: the matcher still finds every known one
 
 
+def _case_articles(folder: str) -> dict[str, set[str]]:
+    root = default_network_path().parent / folder
+    return {
+        case["id"]: _links(f"{case['citation']} {case.get('audit', '')}")
+        for path in sorted(root.glob("*.yaml"))
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_third_held_out_set_shares_no_article_with_another_case_set() -> None:
+    """The third set's protocol drops a case whose article is a case of another set
+    (networks/holdout3/README.md); two patients of one article may both stay."""
+    third = _case_articles("holdout3")
+    assert len(third) >= 49
+    others: dict[str, set[str]] = {}
+    for folder in ("cases", "holdout", "holdout2"):
+        others |= _case_articles(folder)
+    assert not third.keys() & others.keys()
+    shared = sorted(
+        (mine, theirs)
+        for mine, links in third.items()
+        for theirs, other_links in others.items()
+        if links & other_links
+    )
+    assert shared == []
+
+
 def test_evaluation_meets_the_targets(net: Network) -> None:
     """The knowledge-base targets on our own library with the default profile.
 
