@@ -93,6 +93,9 @@ DISCLOSED_OVERLAPS = {
     ("d_chlip_thigh_vyas_2017", "vyas_2017_ijoso"),
     ("e_fop_greattoes_kartalkaess_2010", "kartalkaess_2010_eurjpediatr"),
     ("e_rfc_pd_buttocks_krcp_2014", "kim_2014_krcp"),
+    # Became a source after the third set was frozen (pass 5, second audit round; disclosed
+    # in networks/holdout3/README.md and docs/knowledge-pass-5.md, section 4).
+    ("g_mo_infant_thigh_lanuza2021", "lanuza_2021_revespcirortoptraumatol"),
 }
 
 
