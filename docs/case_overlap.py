@@ -43,7 +43,7 @@ def links(text: str) -> set[str]:
     """DOIs and normalised web addresses in ``text``."""
     out = {m.lower().rstrip(".)") for m in DOI.findall(text)}
     for url in URL.findall(text):
-        parts = urlsplit(url.lower().rstrip("/.,"))
+        parts = urlsplit(url.lower().rstrip("/.,;:!?"))
         query = urlencode(
             sorted((k, v) for k, v in parse_qsl(parts.query) if k not in DISPLAY_OPTIONS)
         )

@@ -23,6 +23,15 @@ def hook() -> ModuleType:
     return module
 
 
+def _docs_script(name: str) -> ModuleType:
+    """Import ``docs/<name>.py`` (a script, not a package module)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
 def _pages(nav: list[Any]) -> list[str]:
     out: list[str] = []
     for item in nav:
@@ -68,12 +77,7 @@ def test_expected_scores_script_reports_the_forecast(
     """``docs/expected_scores.py`` (README, "What the network forecasts") runs and agrees."""
     import softcalc_bayes as sb
 
-    spec = importlib.util.spec_from_file_location(
-        "expected_scores", ROOT / "docs/expected_scores.py"
-    )
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _docs_script("expected_scores")
     monkeypatch.chdir(ROOT)
     assert script.main(["networks/cases"]) == 0
     out = capsys.readouterr().out
@@ -89,10 +93,7 @@ def test_case_overlap_script_finds_the_disclosed_overlaps(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``docs/case_overlap.py`` (docs/knowledge-pass-5.md, section 1) finds the known pairs."""
-    spec = importlib.util.spec_from_file_location("case_overlap", ROOT / "docs/case_overlap.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _docs_script("case_overlap")
     assert script.main([str(p) for p in sorted((ROOT / "networks/holdout2").glob("*.yaml"))]) == 0
     out = capsys.readouterr().out
     for case, source in [
@@ -113,3 +114,60 @@ def test_case_overlap_script_finds_the_disclosed_overlaps(
         "example.org/a?id=3",
         "10.1000/xyz",
     }
+    # an address followed by punctuation in running text (a fourth-set case written
+    # "(https://pmc.ncbi.nlm.nih.gov/articles/PMC7796782; abstract read)" was missed before)
+    for text in (
+        "(https://x.org/articles/PMC1; read)",
+        "https://x.org/articles/PMC1, case",
+        "https://x.org/articles/PMC1:",
+    ):
+        assert script.links(text) == {"x.org/articles/pmc1"}
+
+
+def test_audit_priority_script_ranks_rows_by_the_stated_formula(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``docs/audit_priority.py`` (docs/knowledge-pass-6.md) computes what its docstring says."""
+    import math
+
+    import numpy as np
+
+    import softcalc_bayes as sb
+
+    script = _docs_script("audit_priority")
+    net = sb.load_network()
+    cases = sb.load_cases(ROOT / "networks/cases")
+    scores = script.row_scores(net, cases)
+    assert scores["score"].is_monotonic_decreasing
+    assert "diagnosis" not in set(scores["node"])
+    assert np.allclose(
+        scores["score"],
+        scores["discrimination"] * scores["use"] / np.sqrt(scores["strength"] + 1.0),
+    )
+    # one row recomputed by hand from the network's table: fat_in_lesion is a child of the
+    # diagnosis only, so q is the mean over the 39 diagnoses of P(state | diagnosis)
+    cpd = net.pgmpy_model.get_cpds("fat_in_lesion")
+    table = cpd.get_values()  # states x diagnoses
+    states = list(cpd.state_names["fat_in_lesion"])
+    diagnoses = list(cpd.state_names["diagnosis"])
+    q = table.mean(axis=1)
+    fat = scores[(scores["node"] == "fat_in_lesion") & ~scores["default"]]
+    assert len(fat) >= 3
+    params = net.parameters()
+    params = params[params["node"] == "fat_in_lesion"]
+    for _, row in fat.iterrows():
+        cells = params[
+            (params["locator"] == row["locator"]) & (params["strength"] == row["strength"])
+        ]
+        expected = 0.0
+        for _, cell in cells.iterrows():
+            i = states.index(cell["state"])
+            j = diagnoses.index(cell["parents"]["diagnosis"])
+            p = table[i, j]
+            expected += abs(p * math.log(p / q[i])) if p > 0 else 0.0
+        assert row["discrimination"] == pytest.approx(expected)
+    use = np.mean(["fat_in_lesion" in c.findings for c in cases])
+    assert fat["use"].iloc[0] == pytest.approx(use)
+    assert script.main(["--top", "5", "--written"]) == 0
+    out = capsys.readouterr().out
+    assert "rows ranked" in out and len(out.splitlines()) == 7
