@@ -34,6 +34,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -57,12 +58,12 @@ def observation_rates(net: sb.Network, cases: Sequence[sb.Case]) -> dict[str, fl
 
 def row_scores(net: sb.Network, cases: Sequence[sb.Case]) -> pd.DataFrame:
     """One line per written row: node, locator, basis, strength and the three factors."""
+    target = net.spec.target
     params = net.parameters()
-    params = params[params["node"] != net.pgmpy_model.graph.get("target", "diagnosis")]
-    params = params[params["node"] != "diagnosis"].copy()
+    params = params[params["node"] != target].copy()
     params["config"] = params["parents"].map(lambda d: tuple(sorted(d.items())))
     params["other"] = params["parents"].map(
-        lambda d: tuple(sorted((k, v) for k, v in d.items() if k != "diagnosis"))
+        lambda d: tuple(sorted((k, v) for k, v in d.items() if k != target))
     )
     rates = observation_rates(net, cases)
     lines = []
@@ -70,27 +71,29 @@ def row_scores(net: sb.Network, cases: Sequence[sb.Case]) -> pd.DataFrame:
         states = list(dict.fromkeys(cells["state"]))
         dists: dict[Config, np.ndarray] = {}
         others: dict[Config, Config] = {}
-        for config, group in cells.groupby("config", sort=False):
+        for config_key, group in cells.groupby("config", sort=False):
+            config = cast(Config, config_key)
             values = dict(zip(group["state"], group["value"], strict=True))
             dists[config] = np.array([values.get(s, 0.0) for s in states], dtype=float)
             others[config] = group["other"].iloc[0]
         reference: dict[Config, list[np.ndarray]] = {}
-        for config, dist in dists.items():
-            reference.setdefault(others[config], []).append(dist)
+        for config in dists:
+            reference.setdefault(others[config], []).append(dists[config])
         means = {o: np.mean(v, axis=0) for o, v in reference.items()}
         n_other = len(means)
         # per cell: p log(p / q) in absolute value, so that a row that owns only some
         # cells of a configuration (cell-level provenance) is charged for those cells
         cell_terms: dict[Config, dict[str, float]] = {}
-        for config, pv in dists.items():
-            qv = means[others[config]]
+        for config in dists:
+            pv, qv = dists[config], means[others[config]]
             cell_terms[config] = {
                 s: (float(abs(p * math.log(p / q))) if p > 0 else 0.0)
                 for s, p, q in zip(states, pv, qv, strict=True)
             }
-        for key, row in cells.groupby(ROW_KEYS, dropna=False, sort=False):
+        for row_key, row in cells.groupby(ROW_KEYS, dropna=False, sort=False):
+            key = cast(tuple[str, str, str, str, str, float, bool], row_key)
             configs = row["config"].unique()
-            diagnoses = sorted({dict(c).get("diagnosis", "") for c in configs} - {""})
+            diagnoses = sorted({dict(c).get(target, "") for c in configs} - {""})
             discrimination = (
                 sum(cell_terms[c][s] for c, s in zip(row["config"], row["state"], strict=True))
                 / n_other
@@ -108,7 +111,7 @@ def row_scores(net: sb.Network, cases: Sequence[sb.Case]) -> pd.DataFrame:
                     "locator": key[2],
                     "strength": strength,
                     "discrimination": discrimination,
-                    "use": rates.get(node, 0.0),
+                    "use": rates.get(str(node), 0.0),
                     "thinness": 1.0 / math.sqrt(strength + 1.0),
                 }
             )
