@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -224,3 +226,13 @@ def with_marginal_place(files: dict[str, Any]) -> dict[str, Any]:
     files["nodes/colour.yaml"]["marginal_over"] = "place"
     files["nodes/place.yaml"]["rows"][0]["probs"] = {"limb": 0.3}
     return files
+
+
+def docs_script(name: str) -> ModuleType:
+    """Import ``docs/<name>.py`` (a script next to the documentation, not a package module)."""
+    path = Path(__file__).resolve().parents[1] / "docs" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from conftest import docs_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pytest.importorskip("mkdocs", reason="the docs extra is not installed")
@@ -21,15 +23,6 @@ def hook() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _docs_script(name: str) -> ModuleType:
-    """Import ``docs/<name>.py`` (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
 
 
 def _pages(nav: list[Any]) -> list[str]:
@@ -77,7 +70,7 @@ def test_expected_scores_script_reports_the_forecast(
     """``docs/expected_scores.py`` (README, "What the network forecasts") runs and agrees."""
     import softcalc_bayes as sb
 
-    script = _docs_script("expected_scores")
+    script = docs_script("expected_scores")
     monkeypatch.chdir(ROOT)
     assert script.main(["networks/cases"]) == 0
     out = capsys.readouterr().out
@@ -93,7 +86,7 @@ def test_case_overlap_script_finds_the_disclosed_overlaps(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``docs/case_overlap.py`` (docs/knowledge-pass-5.md, section 1) finds the known pairs."""
-    script = _docs_script("case_overlap")
+    script = docs_script("case_overlap")
     assert script.main([str(p) for p in sorted((ROOT / "networks/holdout2").glob("*.yaml"))]) == 0
     out = capsys.readouterr().out
     for case, source in [
@@ -134,7 +127,7 @@ def test_audit_priority_script_ranks_rows_by_the_stated_formula(
 
     import softcalc_bayes as sb
 
-    script = _docs_script("audit_priority")
+    script = docs_script("audit_priority")
     net = sb.load_network()
     cases = sb.load_cases(ROOT / "networks/cases")
     scores = script.row_scores(net, cases)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
 import pytest
 import yaml
 
+from conftest import docs_script
 from softcalc_bayes import Network, load_network
 from softcalc_bayes.cases import holdout_cases_path, load_cases
 from softcalc_bayes.constraints import check_constraints
@@ -77,8 +77,6 @@ def test_holdout_cases_are_valid_and_apart_from_the_library(net: Network) -> Non
         net.encode(dict(case.findings))  # raises on an unknown finding or state
 
 
-_URL = re.compile(r"https?://[^\s\"')]+")
-
 # Held-out cases whose article is also a bibliography entry, found by DOI or address and
 # disclosed in the README of each set and in docs/knowledge-pass-5.md, section 1 (which also
 # lists e_cppd_knee_watura_2014 / watura_2014_bmjcaserep, found by title: no link recorded).
@@ -99,17 +97,9 @@ DISCLOSED_OVERLAPS = {
 }
 
 
-def _links(text: str) -> set[str]:
-    """DOIs and web addresses (host without www, path, query without display options)."""
-    links = {m.lower().rstrip(".)") for m in _DOI.findall(text)}
-    for url in _URL.findall(text):
-        parts = urlsplit(url.lower().rstrip("/.,;:!?"))
-        query = urlencode(
-            sorted((k, v) for k, v in parse_qsl(parts.query) if k not in ("inline", "lang"))
-        )
-        host = parts.netloc.removeprefix("www.")
-        links.add(host + parts.path.rstrip("/") + (f"?{query}" if query else ""))
-    return links
+# the article matcher of docs/case_overlap.py (DOI, normalised web address), so that the
+# tests and the collectors' check cannot drift apart
+_links = docs_script("case_overlap").links
 
 
 def _case_articles(folder: str) -> dict[str, set[str]]:
@@ -154,7 +144,8 @@ def test_later_held_out_sets_share_no_article_with_another_case_set(
     mine = _case_articles(folder)
     assert len(mine) >= minimum
     others: dict[str, set[str]] = {}
-    for other in ("cases", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"):
+    sets = ["cases"] + [p.name for p in default_network_path().parent.glob("holdout*")]
+    for other in sets:
         if other != folder:
             others |= _case_articles(other)
     assert not mine.keys() & others.keys()
