@@ -1,0 +1,129 @@
+"""Rank the written rows of a network by how over-confident their thin tails could make it.
+
+Knowledge pass 7 audits the *tails*: cells where a row says a state is much rarer for its
+diagnosis than for the average one (``p < q / 8``), on a judgement rather than a count. A
+confident miss on a held-out case comes from such a cell: one finding that the network
+calls near-impossible for the true diagnosis. ``docs/audit_priority.py`` (pass 6) weighs a
+cell by ``p |log(p / q)|``, which vanishes as ``p`` goes to zero, so it never reaches
+these cells. Here each tail cell weighs
+
+    q log(q / p)
+
+which is the extra log loss per case of the row's diagnosis if the state were in truth as
+common as for the average diagnosis (``q``) instead of ``p``. It grows as ``p`` shrinks.
+A row's score is the sum over its tail cells, divided by the number of non-diagnosis parent
+combinations of the node (as in pass 6), times the share of case-library cases that report
+the node. Cells with basis ``stated_number`` (a counted figure) and structural zeros are left
+out: a count is not a judgement, and a zero by definition is not a tail.
+
+The ranking uses the network and which findings the library cases *report*, never a case's
+diagnosis or rank. Deterministic: no random numbers.
+
+    python docs/tail_audit.py --written       # the top 40 written rows
+    python docs/tail_audit.py --written --top 80 --csv tails.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+import softcalc_bayes as sb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audit_priority import ROW_KEYS, observation_rates
+
+ROOT = Path(__file__).resolve().parents[1]
+Config = tuple[tuple[str, str], ...]
+TAIL_RATIO = 8.0
+
+
+def tail_scores(net: sb.Network, cases: list[sb.Case]) -> pd.DataFrame:
+    """One line per written finding row with at least one judged tail cell."""
+    target = net.spec.target
+    params = net.parameters()
+    params = params[params["node"].isin(net.findings)].copy()
+    params["config"] = params["parents"].map(lambda d: tuple(sorted(d.items())))
+    params["other"] = params["parents"].map(
+        lambda d: tuple(sorted((k, v) for k, v in d.items() if k != target))
+    )
+    params["diagnosis"] = params["parents"].map(lambda d: d.get(target, ""))
+    params = params[params["diagnosis"] != ""]
+    rates = observation_rates(net, cases)
+    lines = []
+    for node, cells in params.groupby("node", sort=True):
+        q = cells.groupby(["other", "state"])["value"].transform("mean")
+        cells = cells.assign(q=q)
+        n_other = cells["other"].nunique()
+        is_tail = (
+            (cells["value"] > 0)
+            & ~cells["structural_zero"].astype(bool)
+            & (cells["basis"] != "stated_number")
+            & (cells["value"] * TAIL_RATIO < cells["q"])
+        )
+        cells = cells.assign(
+            risk=np.where(is_tail, cells["q"] * np.log(cells["q"] / cells["value"]), 0.0),
+            tail=is_tail,
+        )
+        for row_key, row in cells.groupby(ROW_KEYS, dropna=False, sort=False):
+            key = cast(tuple[str, str, str, str, str, float, bool], row_key)
+            tails = row[row["tail"]]
+            if tails.empty:
+                continue
+            diagnoses = sorted(set(row["diagnosis"]))
+            summary = (
+                tails.groupby("state", sort=False)["value"].mean().sort_values().head(4).items()
+            )
+            lines.append(
+                {
+                    "node": node,
+                    "diagnoses": ", ".join(diagnoses)
+                    if len(diagnoses) <= 3
+                    else f"{len(diagnoses)} diagnoses",
+                    "tails": "; ".join(f"{s} {v:.3g}" for s, v in summary),
+                    "basis": key[3],
+                    "default": bool(key[6]),
+                    "source": key[1],
+                    "strength": float(key[5]),
+                    "tail_loss": float(tails["risk"].sum()) / n_other,
+                    "use": rates.get(str(node), 0.0),
+                }
+            )
+    out = pd.DataFrame(lines)
+    out["score"] = out["tail_loss"] * out["use"]
+    return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the ranking (and write the CSV when asked); return the exit status."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--network", default=str(ROOT / "networks" / "default"))
+    parser.add_argument("--cases", default=str(ROOT / "networks" / "cases"))
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--written", action="store_true", help="leave out node defaults")
+    parser.add_argument("--csv", default=None, help="write every row to this CSV file")
+    args = parser.parse_args(argv)
+    net = sb.load_network(args.network)
+    scores = tail_scores(net, list(sb.load_cases(args.cases)))
+    if args.written:
+        scores = scores[~scores["default"]].reset_index(drop=True)
+    if args.csv:
+        scores.to_csv(args.csv, index=False)
+    shown = scores.head(args.top)[
+        ["node", "diagnoses", "tails", "basis", "strength", "tail_loss", "use", "score"]
+    ]
+    with pd.option_context(
+        "display.width", 250, "display.max_colwidth", 70, "display.max_rows", 500
+    ):
+        print(shown.to_string(float_format=lambda x: f"{x:.3f}"))
+    print(f"{len(scores)} written rows with a judged tail (p < q/{TAIL_RATIO:g})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
