@@ -89,6 +89,7 @@ def tail_scores(net: sb.Network, cases: list[sb.Case]) -> pd.DataFrame:
                     "basis": key[3],
                     "default": bool(key[6]),
                     "source": key[1],
+                    "locator": key[2],
                     "strength": float(key[5]),
                     "tail_loss": float(tails["risk"].sum()) / n_other,
                     "use": rates.get(str(node), 0.0),

@@ -164,3 +164,53 @@ def test_audit_priority_script_ranks_rows_by_the_stated_formula(
     assert script.main(["--top", "5", "--written"]) == 0
     out = capsys.readouterr().out
     assert "rows ranked" in out and len(out.splitlines()) == 7
+
+
+def test_tail_audit_script_weighs_judged_tails_by_the_stated_formula(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``docs/tail_audit.py`` (docs/knowledge-pass-7.md) computes what its docstring says."""
+    import math
+
+    import numpy as np
+
+    import softcalc_bayes as sb
+
+    script = docs_script("tail_audit")
+    net = sb.load_network()
+    cases = list(sb.load_cases(ROOT / "networks/cases"))
+    scores = script.tail_scores(net, cases)
+    assert scores["score"].is_monotonic_decreasing
+    assert (scores["tail_loss"] > 0).all()
+    assert set(scores["node"]) <= set(net.findings)
+    assert np.allclose(scores["score"], scores["tail_loss"] * scores["use"])
+    # every written fat_in_lesion row recomputed by hand from the network's table: the node
+    # is a child of the diagnosis only, so q is the mean over the 39 diagnoses; a tail cell
+    # has p < q / 8, a basis other than stated_number, and is not a structural zero
+    cpd = net.pgmpy_model.get_cpds("fat_in_lesion")
+    table = cpd.get_values()  # states x diagnoses
+    states = list(cpd.state_names["fat_in_lesion"])
+    diagnoses = list(cpd.state_names["diagnosis"])
+    q = table.mean(axis=1)
+    params = net.parameters()
+    params = params[(params["node"] == "fat_in_lesion") & ~params["is_default"]]
+    expected: dict[tuple[str, str], float] = {}
+    for key, cells in params.groupby(["source", "locator"]):
+        loss = 0.0
+        for _, cell in cells.iterrows():
+            i = states.index(cell["state"])
+            p = table[i, diagnoses.index(cell["parents"]["diagnosis"])]
+            judged = cell["basis"] != "stated_number" and not cell["structural_zero"]
+            if judged and 0 < p < q[i] / 8:
+                loss += q[i] * math.log(q[i] / p)
+        if loss > 0:
+            expected[(str(key[0]), str(key[1]))] = loss
+    fat = scores[(scores["node"] == "fat_in_lesion") & ~scores["default"]]
+    assert len(fat) >= 1
+    got = fat.groupby(["source", "locator"])["tail_loss"].sum()
+    assert {(str(s), str(loc)): v for (s, loc), v in got.items()} == pytest.approx(expected)
+    use = np.mean(["fat_in_lesion" in c.findings for c in cases])
+    assert fat["use"].iloc[0] == pytest.approx(use)
+    assert script.main(["--top", "5", "--written"]) == 0
+    out = capsys.readouterr().out
+    assert "judged tail" in out and len(out.splitlines()) == 7
