@@ -21,11 +21,20 @@ diagnosis or rank. Deterministic: no random numbers.
 
     python docs/tail_audit.py --written       # the top 40 written rows
     python docs/tail_audit.py --written --top 80 --csv tails.csv
+
+``--hits`` is a measurement, not a ranking, and uses the cases' diagnoses: for each case
+set it counts the cases in which one finding *alone* weighs at least 8:1 against the true
+diagnosis (``P(finding | true) < mean_d P(finding | d) / 8``, the tail condition above,
+taken from the exact posterior of that finding alone under equal priors), and the share of
+the set's log loss (under the network's own profile) that those cases carry:
+
+    python docs/tail_audit.py --hits networks/cases networks/holdout4
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import cast
@@ -100,6 +109,35 @@ def tail_scores(net: sb.Network, cases: list[sb.Case]) -> pd.DataFrame:
     return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def tail_hits(net: sb.Network, cases: list[sb.Case]) -> pd.DataFrame:
+    """One line per case: its log loss and the findings that alone weigh >= 8:1 against it."""
+    target = net.spec.target
+    n_states = len(net.states(target))
+    flat = net.with_profile("neutral") if "neutral" in net.profiles else net
+    alone: dict[tuple[str, str], pd.Series] = {}
+    lines = []
+    for case in cases:
+        truth = case.diagnosis
+        hits = []
+        for finding, state in case.findings.items():
+            if (finding, state) not in alone:
+                alone[(finding, state)] = flat.posterior({finding: state})
+            ratio = n_states * float(alone[(finding, state)][truth])
+            if ratio * TAIL_RATIO < 1.0:
+                hits.append(f"{finding}={state} ({ratio:.3f})")
+        p_true = float(net.posterior(case.findings)[truth])
+        lines.append(
+            {
+                "case": case.id,
+                "diagnosis": truth,
+                "log_loss": -math.log(max(p_true, 1e-300)),
+                "hit": bool(hits),
+                "findings": "; ".join(hits),
+            }
+        )
+    return pd.DataFrame(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the ranking (and write the CSV when asked); return the exit status."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -108,8 +146,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--written", action="store_true", help="leave out node defaults")
     parser.add_argument("--csv", default=None, help="write every row to this CSV file")
+    parser.add_argument(
+        "--hits", nargs="+", metavar="CASES", help="measure tail hits on these case sets"
+    )
     args = parser.parse_args(argv)
     net = sb.load_network(args.network)
+    if args.hits:
+        for folder in args.hits:
+            hits = tail_hits(net, list(sb.load_cases(folder)))
+            hit = hits[hits["hit"]]
+            print(
+                f"{folder}: {len(hit)} of {len(hits)} cases hit a tail; they carry "
+                f"{hit['log_loss'].sum() / hits['log_loss'].sum():.1%} of the log loss "
+                f"(mean {hit['log_loss'].mean():.2f} nats against "
+                f"{hits.loc[~hits['hit'], 'log_loss'].mean():.2f})"
+            )
+        return 0
     scores = tail_scores(net, list(sb.load_cases(args.cases)))
     if args.written:
         scores = scores[~scores["default"]].reset_index(drop=True)

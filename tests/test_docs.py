@@ -214,3 +214,12 @@ def test_tail_audit_script_weighs_judged_tails_by_the_stated_formula(
     assert script.main(["--top", "5", "--written"]) == 0
     out = capsys.readouterr().out
     assert "judged tail" in out and len(out.splitlines()) == 7
+    # --hits: a case hits a tail when one finding alone weighs >= 8:1 against its diagnosis
+    hits = script.tail_hits(net, cases)
+    assert len(hits) == len(cases) and hits["hit"].any() and not hits["hit"].all()
+    n = len(net.states(net.target))
+    for case, (_, line) in zip(cases, hits.iterrows(), strict=True):
+        alone = [n * float(net.posterior({f: s})[case.diagnosis]) for f, s in case.findings.items()]
+        assert line["hit"] == (min(alone) < 1 / 8)
+        p_true = float(net.posterior(case.findings)[case.diagnosis])
+        assert line["log_loss"] == pytest.approx(-math.log(p_true))
