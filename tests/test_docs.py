@@ -223,3 +223,44 @@ def test_tail_audit_script_weighs_judged_tails_by_the_stated_formula(
         assert line["hit"] == (min(alone) < 1 / 8)
         p_true = float(net.posterior(case.findings)[case.diagnosis])
         assert line["log_loss"] == pytest.approx(-math.log(p_true))
+
+
+def test_finding_surprisal_is_near_zero_on_the_networks_own_cases() -> None:
+    """``docs/finding_surprisal.py``: cases drawn from the network look typical (z near 0);
+    the same cases with every finding moved to its rarest state do not."""
+    import math
+    from types import SimpleNamespace
+
+    import softcalc_bayes as sb
+
+    script = docs_script("finding_surprisal")
+    net = sb.load_network()
+    drawn = sb.sample_cases(net, 60, seed=0)
+    target = net.target
+    cases = [
+        SimpleNamespace(
+            id=str(i),
+            diagnosis=row[target],
+            findings={k: v for k, v in row.items() if k != target},
+        )
+        for i, row in drawn.iterrows()
+    ]
+    table = script.finding_surprisal(net, cases)
+    assert len(table) == len(cases) * (drawn.shape[1] - 1)
+    # one line recomputed by hand
+    line = table.iloc[7]
+    p = net.marginals({target: line["diagnosis"]})[line["node"]]
+    assert line["surprisal"] == pytest.approx(-math.log(p[line["state"]]))
+    assert line["expected"] == pytest.approx(-sum(x * math.log(x) for x in p if x > 0))
+    assert abs(script.summarise(table).loc["all", "z"]) < 3.0
+    rare = [
+        SimpleNamespace(
+            id=c.id,
+            diagnosis=c.diagnosis,
+            findings={
+                f: net.marginals({target: c.diagnosis})[f].idxmin() for f in list(c.findings)[:5]
+            },
+        )
+        for c in cases[:20]
+    ]
+    assert script.summarise(script.finding_surprisal(net, rare)).loc["all", "z"] > 10.0
