@@ -22,6 +22,17 @@ def test_vocabulary_diagnoses_and_groups(net: Network, vocabulary: dict[str, Any
     assert sorted(s for states in grouped.values() for s in states) == sorted(voc["states"])
 
 
+def test_diagnosis_labels_are_whole(net: Network, vocabulary: dict[str, Any]) -> None:
+    """Labels keep their parentheses. The vocabulary writes labels such as "(CNS injury,
+    burns)" inside YAML flow mappings, where the comma ends the value; four labels had been
+    copied cut at that comma."""
+    labels = net.labels
+    for state, entry in vocabulary["diagnosis"]["states"].items():
+        label = labels[state]
+        assert label.startswith(str(entry["label"])), state
+        assert label.count("(") == label.count(")"), label
+
+
 def test_every_vocabulary_finding_and_state_is_accepted(
     net: Network, vocabulary: dict[str, Any]
 ) -> None:
