@@ -131,20 +131,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     net = sb.load_network(args.network)
     cases = sb.load_cases(args.cases)
-    scores = row_scores(net, cases)
+    columns = [
+        "node",
+        "diagnoses",
+        "basis",
+        "strength",
+        "discrimination",
+        "use",
+        "score",
+        "locator",
+    ]
+    scores = print_ranking(row_scores(net, cases), args, columns, colwidth=60)
+    print(f"{len(scores)} rows ranked")
+    return 0
+
+
+def print_ranking(
+    scores: pd.DataFrame, args: argparse.Namespace, columns: list[str], *, colwidth: int
+) -> pd.DataFrame:
+    """Apply ``--written`` and ``--csv``, print the ``--top`` rows; return the rows kept."""
     if args.written:
         scores = scores[~scores["default"]].reset_index(drop=True)
     if args.csv:
         scores.to_csv(args.csv, index=False)
-    shown = scores.head(args.top)[
-        ["node", "diagnoses", "basis", "strength", "discrimination", "use", "score", "locator"]
-    ]
     with pd.option_context(
-        "display.width", 250, "display.max_colwidth", 60, "display.max_rows", 500
+        "display.width", 250, "display.max_colwidth", colwidth, "display.max_rows", 500
     ):
-        print(shown.to_string(float_format=lambda x: f"{x:.3f}"))
-    print(f"{len(scores)} rows ranked")
-    return 0
+        print(scores.head(args.top)[columns].to_string(float_format=lambda x: f"{x:.3f}"))
+    return scores
 
 
 if __name__ == "__main__":

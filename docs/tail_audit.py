@@ -45,7 +45,7 @@ import pandas as pd
 import softcalc_bayes as sb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audit_priority import ROW_KEYS, observation_rates
+from audit_priority import ROW_KEYS, observation_rates, print_ranking
 
 ROOT = Path(__file__).resolve().parents[1]
 Config = tuple[tuple[str, str], ...]
@@ -162,19 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{hits.loc[~hits['hit'], 'log_loss'].mean():.2f})"
             )
         return 0
+    columns = ["node", "diagnoses", "tails", "basis", "strength", "tail_loss", "use", "score"]
     scores = tail_scores(net, list(sb.load_cases(args.cases)))
-    if args.written:
-        scores = scores[~scores["default"]].reset_index(drop=True)
-    if args.csv:
-        scores.to_csv(args.csv, index=False)
-    shown = scores.head(args.top)[
-        ["node", "diagnoses", "tails", "basis", "strength", "tail_loss", "use", "score"]
-    ]
-    with pd.option_context(
-        "display.width", 250, "display.max_colwidth", 70, "display.max_rows", 500
-    ):
-        print(shown.to_string(float_format=lambda x: f"{x:.3f}"))
-    print(f"{len(scores)} written rows with a judged tail (p < q/{TAIL_RATIO:g})")
+    scores = print_ranking(scores, args, columns, colwidth=70)
+    print(f"{len(scores)} rows with a judged tail (p < q/{TAIL_RATIO:g})")
     return 0
 
 
