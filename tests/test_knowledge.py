@@ -94,6 +94,9 @@ DISCLOSED_OVERLAPS = {
     # Became a source after the third set was frozen (pass 5, second audit round; disclosed
     # in networks/holdout3/README.md and docs/knowledge-pass-5.md, section 4).
     ("g_mo_infant_thigh_lanuza2021", "lanuza_2021_revespcirortoptraumatol"),
+    # Became a source in pass 9 (its pooled review re-sourced the osteolipoma site row),
+    # long after the fourth set was measured (disclosed in docs/knowledge-pass-9.md).
+    ("l_ol_scapular_jcutanpathol2007", "valbernal_2007_jcutanpathol"),
 }
 
 
@@ -135,12 +138,12 @@ def test_held_out_cases_share_no_article_with_the_bibliography_beyond_those_disc
 
 @pytest.mark.parametrize(
     ("folder", "minimum"),
-    [("holdout3", 49), ("holdout4", 81), ("holdout5", 91), ("holdout6", 83)],
+    [("holdout3", 49), ("holdout4", 81), ("holdout5", 91), ("holdout6", 83), ("holdout7", 64)],
 )
 def test_later_held_out_sets_share_no_article_with_another_case_set(
     folder: str, minimum: int
 ) -> None:
-    """The third to sixth sets' protocol drops a case whose article is a case of another
+    """The third to seventh sets' protocol drops a case whose article is a case of another
     set (their READMEs); two patients of one article may both stay."""
     mine = _case_articles(folder)
     assert len(mine) >= minimum
