@@ -200,9 +200,22 @@ def test_nodes_lists_findings(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert "fat_in_lesion" in out and "present, absent" in out
     status, out, _ = run(capsys, "nodes", "fat_in_lesion", "--json")
-    assert json.loads(out) == [
-        {"node": "fat_in_lesion", "kind": "finding", "states": ["present", "absent"]}
-    ]
+    (row,) = json.loads(out)
+    assert row["node"] == "fat_in_lesion" and row["kind"] == "finding"
+    assert row["states"] == ["present", "absent"]
+    assert "fat" in row["description"].lower()
+    status, out, _ = run(capsys, "nodes", "--json")
+    assert all(entry["description"] for entry in json.loads(out))
+
+
+def test_nodes_prints_one_findings_definition(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "nodes", "distribution")
+    assert status == 0
+    assert "solitary, multifocal, diffuse" in out
+    # the definition follows the table: it says what each state means
+    assert "several discrete lesions" in " ".join(out.split())
+    status, out, _ = run(capsys, "nodes")
+    assert "softcalc nodes NODE" in out and "several discrete lesions" not in out
 
 
 def test_validate_default(capsys: pytest.CaptureFixture[str]) -> None:

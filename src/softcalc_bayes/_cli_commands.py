@@ -121,25 +121,38 @@ def register_demo(sub: Any) -> None:
 
 
 def _cmd_nodes(args: argparse.Namespace) -> int:
+    import textwrap
+
     import pandas as pd
 
     net = network_from(args)
     names = [args.node] if args.node else list(net.findings)
     rows = [
-        {"node": name, "kind": net.node(name).kind, "states": list(net.states(name))}
+        {
+            "node": name,
+            "kind": net.node(name).kind,
+            "states": list(net.states(name)),
+            "description": net.node(name).description,
+        }
         for name in names
     ]
     if args.json:
         emit_json(rows)
         return 0
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).drop(columns="description")
     frame["states"] = frame["states"].map(", ".join)
     print(frame.to_string(index=False))
+    if args.node:
+        # one node: its definition, which says what each state means (how to encode a case)
+        print()
+        print(textwrap.fill(rows[0]["description"] or "(no definition written)", width=88))
+    else:
+        print("\n`softcalc nodes NODE` prints a finding's definition (what each state means).")
     return 0
 
 
 def register_nodes(sub: Any) -> None:
-    p = add_command(sub, "nodes", _cmd_nodes, "list the findings and their states")
+    p = add_command(sub, "nodes", _cmd_nodes, "list the findings, their states and definitions")
     p.add_argument(
         "node", nargs="?", default=None, help="show only this node (default: every finding)"
     )
