@@ -145,7 +145,8 @@ def _cmd_nodes(args: argparse.Namespace) -> int:
     if args.node:
         # one node: its definition, which says what each state means (how to encode a case)
         print()
-        print(textwrap.fill(rows[0]["description"] or "(no definition written)", width=88))
+        definition = net.node(args.node).description or "(no definition written)"
+        print(textwrap.fill(definition, width=88))
     else:
         print("\n`softcalc nodes NODE` prints a finding's definition (what each state means).")
     return 0
