@@ -97,10 +97,15 @@ DISCLOSED_OVERLAPS = {
     # Became a source in pass 9 (its pooled review re-sourced the osteolipoma site row),
     # long after the fourth set was measured (disclosed in docs/knowledge-pass-9.md).
     ("l_ol_scapular_jcutanpathol2007", "valbernal_2007_jcutanpathol"),
+    # Became a source in pass 4 (its differential table, for the msk_referral lipoma weight),
+    # after the first set was measured; found in pass 10, when the matcher learned journal
+    # references (the source is cited by its table's address, the case by the article's).
+    ("c_cppd_ankle_sadiq_2019", "crior_2019_tumoralpseudogout"),
 }
 
 
-# the article matcher of docs/case_overlap.py (DOI, normalised web address), so that the
+# the article matcher of docs/case_overlap.py (DOI, normalised web address, journal
+# reference), so that the
 # tests and the collectors' check cannot drift apart
 _links = docs_script("case_overlap").links
 
@@ -138,12 +143,19 @@ def test_held_out_cases_share_no_article_with_the_bibliography_beyond_those_disc
 
 @pytest.mark.parametrize(
     ("folder", "minimum"),
-    [("holdout3", 49), ("holdout4", 81), ("holdout5", 91), ("holdout6", 83), ("holdout7", 64)],
+    [
+        ("holdout3", 49),
+        ("holdout4", 81),
+        ("holdout5", 91),
+        ("holdout6", 83),
+        ("holdout7", 64),
+        ("holdout8", 80),
+    ],
 )
 def test_later_held_out_sets_share_no_article_with_another_case_set(
     folder: str, minimum: int
 ) -> None:
-    """The third to seventh sets' protocol drops a case whose article is a case of another
+    """The third to eighth sets' protocol drops a case whose article is a case of another
     set (their READMEs); two patients of one article may both stay."""
     mine = _case_articles(folder)
     assert len(mine) >= minimum
