@@ -32,6 +32,12 @@ def test_one_dropdown_per_finding_grouped_in_tabs(net: Network, explorer: Explor
     assert titles == list(finding_groups(net))
     for page, names in zip(tabs.children, finding_groups(net).values(), strict=True):
         assert [d.description for d in page.children] == list(names)
+    # each dropdown's tooltip is the finding's definition, so a state means what the network means
+    assert all(
+        box.tooltip == net.node(name).description and box.tooltip
+        for name, box in explorer.dropdowns.items()
+    )
+    assert "several discrete lesions" in explorer.dropdowns["distribution"].tooltip
 
 
 @pytest.mark.parametrize(

@@ -112,6 +112,8 @@ class Explorer:
                     options=options,
                     value=None,
                     description=name,
+                    # hovering shows the finding's definition (what each state means)
+                    tooltip=net.node(name).description,
                     style={"description_width": "15em"},
                     layout=w.Layout(width="32em"),
                 )
