@@ -216,6 +216,23 @@ def test_nodes_prints_one_findings_definition(capsys: pytest.CaptureFixture[str]
     assert "several discrete lesions" in " ".join(out.split())
     status, out, _ = run(capsys, "nodes")
     assert "softcalc nodes NODE" in out and "several discrete lesions" not in out
+    # a node whose states have their own definitions lists them, one state per line
+    status, out, _ = run(capsys, "nodes", "mineralization_pattern")
+    assert status == 0
+    lines = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    assert [
+        words[0] for words in lines if words[0] in net_states("mineralization_pattern")
+    ] == list(net_states("mineralization_pattern"))
+    status, out, _ = run(capsys, "nodes", "mineralization_pattern", "--json")
+    (row,) = json.loads(out)
+    assert list(row["state_definitions"]) == list(net_states("mineralization_pattern"))
+    assert row["state_definitions"]["phleboliths"].startswith("Round calcifications")
+
+
+def net_states(node: str) -> tuple[str, ...]:
+    import softcalc_bayes as sb
+
+    return sb.load_network().states(node)
 
 
 def test_validate_default(capsys: pytest.CaptureFixture[str]) -> None:

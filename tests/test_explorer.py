@@ -34,10 +34,14 @@ def test_one_dropdown_per_finding_grouped_in_tabs(net: Network, explorer: Explor
         assert [d.description for d in page.children] == list(names)
     # each dropdown's tooltip is the finding's definition, so a state means what the network means
     assert all(
-        box.tooltip == net.node(name).description and box.tooltip
+        box.tooltip.startswith(net.node(name).description) and box.tooltip
         for name, box in explorer.dropdowns.items()
     )
     assert "several discrete lesions" in explorer.dropdowns["distribution"].tooltip
+    # and what each state means, where the network writes it
+    tip = explorer.dropdowns["mineralization_pattern"].tooltip
+    assert "phleboliths: Round calcifications" in tip
+    assert tip.count("\n") == len(net.states("mineralization_pattern"))
 
 
 @pytest.mark.parametrize(

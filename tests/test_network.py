@@ -223,3 +223,27 @@ def test_with_profile_unknown_name(net: Network) -> None:
         NetworkSpecError, match=r"Unknown profile 'msk'\. Did you mean 'msk_referral'"
     ):
         net.with_profile("msk")
+
+
+def test_definitions_are_a_series_indexed_by_state(net: Network) -> None:
+    """``Network.definitions`` says what each state means (``state_definitions`` of the file)."""
+    defs = net.definitions("compartment")
+    assert isinstance(defs, pd.Series) and defs.name == "compartment"
+    assert tuple(defs.index) == net.states("compartment") and defs.index.name == "state"
+    assert defs.attrs["description"] == net.node("compartment").description
+    assert defs["intra_articular"].startswith("Inside a joint capsule")
+    # a node without state definitions: every state present, none defined
+    assert list(net.definitions("sex")) == ["", ""]
+    with pytest.raises(EvidenceError, match=r"Unknown node 'compartmnt'\. Did you mean"):
+        net.definitions("compartmnt")
+
+
+@pytest.mark.parametrize(
+    "node",
+    ["mineralization_pattern", "compartment", "anatomic_site", "evolution", "zonal_pattern"],
+)
+def test_imaging_states_are_all_defined(net: Network, node: str) -> None:
+    """The many-state imaging findings, where encoders disagreed most (knowledge pass 10),
+    define every state."""
+    defs = net.definitions(node)
+    assert (defs.str.len() > 10).all(), list(defs[defs.str.len() <= 10].index)

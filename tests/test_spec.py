@@ -152,6 +152,22 @@ INVALID: list[tuple[str, Callable[[Files], None], str]] = [
         r"profiles\.yaml: profile 'flat', field 'rows': no weight for diagnoses: d3",
     ),
     (
+        "state definition of an unknown state",
+        _set("nodes/colour.yaml", ["state_definitions"], {"gren": "Green light."}),
+        r"colour\.yaml: node 'colour': 'state_definitions': Unknown state 'gren'\. "
+        r"Did you mean 'green'\?",
+    ),
+    (
+        "state definitions not a mapping",
+        _set("nodes/colour.yaml", ["state_definitions"], ["red is red"]),
+        r"'state_definitions' must map states to text, got list",
+    ),
+    (
+        "empty state definition",
+        _set("nodes/colour.yaml", ["state_definitions"], {"red": " "}),
+        r"'state_definitions' of 'red' must be non-empty text",
+    ),
+    (
         "strength not positive",
         _set("nodes/latent.yaml", ["rows", 0, "strength"], 0),
         r"field 'strength' must be a finite number in \(0\.0, 1000000\.0\], got int 0",
@@ -167,6 +183,18 @@ def test_invalid_files_are_rejected(
     write_network(tmp_path, tiny_files)
     with pytest.raises(NetworkSpecError, match=pattern):
         load_spec(tmp_path)
+
+
+def test_state_definitions_are_read_in_state_order(tmp_path: Path, tiny_files: Files) -> None:
+    """``state_definitions`` (networks/FORMAT.md) may cover some states; the others get ""."""
+    tiny_files["nodes/colour.yaml"]["state_definitions"] = {
+        "blue": "  Blue,\n  as the sky. ",
+        "red": "Red.",
+    }
+    write_network(tmp_path, tiny_files)
+    node = load_spec(tmp_path).nodes["colour"]
+    assert node.states == ("red", "green", "blue")
+    assert node.state_definitions == ("Red.", "", "Blue, as the sky.")
 
 
 def test_not_yaml_is_rejected(tmp_path: Path, tiny_files: Files) -> None:

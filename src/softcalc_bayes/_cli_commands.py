@@ -133,13 +133,14 @@ def _cmd_nodes(args: argparse.Namespace) -> int:
             "kind": net.node(name).kind,
             "states": list(net.states(name)),
             "description": net.node(name).description,
+            "state_definitions": net.definitions(name).to_dict(),
         }
         for name in names
     ]
     if args.json:
         emit_json(rows)
         return 0
-    frame = pd.DataFrame(rows).drop(columns="description")
+    frame = pd.DataFrame(rows).drop(columns=["description", "state_definitions"])
     frame["states"] = frame["states"].map(", ".join)
     print(frame.to_string(index=False))
     if args.node:
@@ -147,6 +148,18 @@ def _cmd_nodes(args: argparse.Namespace) -> int:
         print()
         definition = net.node(args.node).description or "(no definition written)"
         print(textwrap.fill(definition, width=88))
+        states = net.definitions(args.node)
+        if states.str.len().any():  # what each state means, where written
+            width = max(map(len, states.index))
+            for state, text in states.items():
+                print(
+                    textwrap.fill(
+                        text or "-",
+                        width=88,
+                        initial_indent=f"  {state:<{width}}  ",
+                        subsequent_indent=" " * (width + 4),
+                    )
+                )
     else:
         print("\n`softcalc nodes NODE` prints a finding's definition (what each state means).")
     return 0

@@ -48,6 +48,14 @@ def _widgets() -> Any:
     return ipywidgets
 
 
+def _definition(net: Network, name: str) -> str:
+    """The tooltip of a finding: its definition, then what each state means where written."""
+    states = net.definitions(name)
+    lines = [net.node(name).description]
+    lines += [f"{state}: {text}" for state, text in states.items() if text]
+    return "\n".join(line for line in lines if line)
+
+
 def _png(fig: Any) -> bytes:
     """The figure as PNG bytes; the figure is closed (no pyplot state is kept)."""
     import matplotlib.pyplot as plt
@@ -113,7 +121,7 @@ class Explorer:
                     value=None,
                     description=name,
                     # hovering shows the finding's definition (what each state means)
-                    tooltip=net.node(name).description,
+                    tooltip=_definition(net, name),
                     style={"description_width": "15em"},
                     layout=w.Layout(width="32em"),
                 )

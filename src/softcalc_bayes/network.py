@@ -141,6 +141,30 @@ class Network:
         """
         return self.node(node).states
 
+    def definitions(self, node: str) -> pd.Series:
+        """What each state of ``node`` means: its definition, indexed by state.
+
+        The node's own definition (``node(name).description``) is the Series' ``attrs
+        ["description"]``; a state without a written definition has ``""``. Read these
+        before encoding a case, so that a state means what the network means by it
+        (``softcalc nodes NODE`` prints the same).
+
+        Examples
+        --------
+        >>> defs = load_network().definitions("mineralization_pattern")
+        >>> defs["phleboliths"]
+        'Round calcifications with lucent centres (calcified thrombi in slow-flow vessels).'
+        >>> defs.index[0], defs.name
+        ('mature_trabecular_bone', 'mineralization_pattern')
+        """
+        import pandas as pd
+
+        spec = self.node(node)
+        written = spec.state_definitions or ("",) * len(spec.states)
+        out = pd.Series(list(written), index=pd.Index(spec.states, name="state"), name=node)
+        out.attrs["description"] = spec.description
+        return out
+
     @property
     def labels(self) -> Mapping[str, str]:
         """Human-readable label of each diagnosis."""

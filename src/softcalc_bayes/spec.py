@@ -57,6 +57,7 @@ NODE_KEYS = (
     "rows",
     "impossible",
     "marginal_over",
+    "state_definitions",
 )
 """Fields of a node file (``networks/FORMAT.md``); any other is refused with the closest."""
 MAX_STATES = 500
@@ -159,6 +160,8 @@ class NodeSpec:
     description: str = ""
     file: str = ""
     parent_states: tuple[tuple[str, ...], ...] = ()
+    state_definitions: tuple[str, ...] = ()
+    """What each state means, in the order of ``states`` ("" where none is written)."""
     excluded: np.ndarray | None = None
     kept: np.ndarray | None = None
 
@@ -504,6 +507,21 @@ def _read_node(path: Path, data: Any) -> dict[str, Any]:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise NetworkSpecError(f"{where}: 'description' must be text, got {described(description)}")
+    definitions = data.get("state_definitions") or {}
+    if not isinstance(definitions, dict):
+        raise NetworkSpecError(
+            f"{where}: 'state_definitions' must map states to text, got {described(definitions)}"
+        )
+    for state, text in definitions.items():
+        if state not in states:
+            raise NetworkSpecError(
+                f"{where}: 'state_definitions': " + unknown_message("state", state, states)
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise NetworkSpecError(
+                f"{where}: 'state_definitions' of {state!r} must be non-empty text, "
+                f"got {described(text)}"
+            )
     return {**data, "states": states, "parents": parents, "kind": kind}
 
 
@@ -783,6 +801,10 @@ def load_spec(path: str | Path | None = None, *, profile: str | None = None) -> 
             description=" ".join(str(data.get("description", "")).split()),
             file=files[node_name],
             parent_states=tuple(state_map[p] for p in parents),
+            state_definitions=tuple(
+                " ".join((data.get("state_definitions") or {}).get(state, "").split())
+                for state in data["states"]
+            ),
             excluded=table.excluded if ruled else None,
             kept=table.kept if ruled else None,
         )
