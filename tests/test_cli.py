@@ -213,9 +213,9 @@ def test_nodes_prints_one_findings_definition(capsys: pytest.CaptureFixture[str]
     assert status == 0
     assert "solitary, multifocal, diffuse" in out
     # the definition follows the table: it says what each state means
-    assert "several discrete lesions" in " ".join(out.split())
+    assert "several separate lesions within one region are multifocal" in " ".join(out.split())
     status, out, _ = run(capsys, "nodes")
-    assert "softcalc nodes NODE" in out and "several discrete lesions" not in out
+    assert "softcalc nodes NODE" in out and "several separate lesions" not in out
     # a node whose states have their own definitions lists them, one state per line
     status, out, _ = run(capsys, "nodes", "mineralization_pattern")
     assert status == 0

@@ -37,7 +37,7 @@ def test_one_dropdown_per_finding_grouped_in_tabs(net: Network, explorer: Explor
         box.tooltip.startswith(net.node(name).description) and box.tooltip
         for name, box in explorer.dropdowns.items()
     )
-    assert "several discrete lesions" in explorer.dropdowns["distribution"].tooltip
+    assert "multifocal: Two or more separate lesions" in explorer.dropdowns["distribution"].tooltip
     # and what each state means, where the network writes it
     tip = explorer.dropdowns["mineralization_pattern"].tooltip
     assert "phleboliths: Round calcifications" in tip

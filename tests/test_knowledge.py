@@ -283,3 +283,13 @@ def test_retroperitoneal_cavity_mass_is_not_penalised_twice(net: Network) -> Non
     ratio_now = cpt[lipoma, r, v] / cpt[ddlps, r, v]
     ratio_independent = written[lipoma, v] / written[ddlps, v]
     assert ratio_now > 2 * ratio_independent  # lipoma's subcutaneous 0.60 no longer counts
+
+
+def test_lesions_in_two_regions_are_never_solitary(net: Network) -> None:
+    """``distribution`` counts lesions, not regions (knowledge pass 10): lesions in two or more
+    regions (``anatomic_site=multiple_sites``) are never one lesion, so for every diagnosis
+    P(multiple_sites | d) <= P(multifocal or diffuse | d)."""
+    for diagnosis in net.states("diagnosis"):
+        site = net.posterior({"diagnosis": diagnosis}, target="anatomic_site")
+        spread = net.posterior({"diagnosis": diagnosis}, target="distribution")
+        assert site["multiple_sites"] <= spread["multifocal"] + spread["diffuse"] + 1e-9, diagnosis

@@ -240,7 +240,14 @@ def test_definitions_are_a_series_indexed_by_state(net: Network) -> None:
 
 @pytest.mark.parametrize(
     "node",
-    ["mineralization_pattern", "compartment", "anatomic_site", "evolution", "zonal_pattern"],
+    [
+        "mineralization_pattern",
+        "compartment",
+        "anatomic_site",
+        "evolution",
+        "zonal_pattern",
+        "distribution",
+    ],
 )
 def test_imaging_states_are_all_defined(net: Network, node: str) -> None:
     """The many-state imaging findings, where encoders disagreed most (knowledge pass 10),
