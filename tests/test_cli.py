@@ -219,7 +219,7 @@ def test_nodes_prints_one_findings_definition(capsys: pytest.CaptureFixture[str]
     # a node whose states have their own definitions lists them, one state per line
     status, out, _ = run(capsys, "nodes", "mineralization_pattern")
     assert status == 0
-    lines = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    lines = [line.split() for line in out.splitlines() if line[:3].count(" ") == 2]
     assert [
         words[0] for words in lines if words[0] in net_states("mineralization_pattern")
     ] == list(net_states("mineralization_pattern"))

@@ -123,8 +123,6 @@ def register_demo(sub: Any) -> None:
 def _cmd_nodes(args: argparse.Namespace) -> int:
     import textwrap
 
-    import pandas as pd
-
     net = network_from(args)
     names = [args.node] if args.node else list(net.findings)
     rows = [
@@ -140,28 +138,45 @@ def _cmd_nodes(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
         return 0
-    frame = pd.DataFrame(rows).drop(columns=["description", "state_definitions"])
-    frame["states"] = frame["states"].map(", ".join)
-    print(frame.to_string(index=False))
-    if args.node:
-        # one node: its definition, which says what each state means (how to encode a case)
-        print()
-        definition = net.node(args.node).description or "(no definition written)"
-        print(textwrap.fill(definition, width=88))
-        states = net.definitions(args.node)
-        if states.str.len().any():  # what each state means, where written
-            width = max(map(len, states.index))
-            for state, text in states.items():
-                print(
-                    textwrap.fill(
-                        text or "-",
-                        width=88,
-                        initial_indent=f"  {state:<{width}}  ",
-                        subsequent_indent=" " * (width + 4),
-                    )
+    if not args.node:
+        # one finding per line, its states wrapped under the states column
+        width = max(map(len, names))
+        print(f"{'finding':<{width}}  states")
+        for name in names:
+            print(
+                textwrap.fill(
+                    ", ".join(net.states(name)),
+                    width=max(88, width + 40),
+                    initial_indent=f"{name:<{width}}  ",
+                    subsequent_indent=" " * (width + 2),
                 )
-    else:
+            )
         print("\n`softcalc nodes NODE` prints a finding's definition (what each state means).")
+        return 0
+    # one node: its states, its definition and what each state means (how to encode a case)
+    node = net.node(args.node)
+    print(
+        textwrap.fill(
+            ", ".join(node.states),
+            width=88,
+            initial_indent=f"{node.name} ({node.kind}): ",
+            subsequent_indent="    ",
+        )
+    )
+    print()
+    print(textwrap.fill(node.description or "(no definition written)", width=88))
+    states = net.definitions(args.node)
+    if states.str.len().any():  # what each state means, where written
+        width = max(map(len, states.index))
+        for state, text in states.items():
+            print(
+                textwrap.fill(
+                    text or "-",
+                    width=88,
+                    initial_indent=f"  {state:<{width}}  ",
+                    subsequent_indent=" " * (width + 4),
+                )
+            )
     return 0
 
 
