@@ -125,18 +125,19 @@ def _cmd_nodes(args: argparse.Namespace) -> int:
 
     net = network_from(args)
     names = [args.node] if args.node else list(net.findings)
-    rows = [
-        {
-            "node": name,
-            "kind": net.node(name).kind,
-            "states": list(net.states(name)),
-            "description": net.node(name).description,
-            "state_definitions": net.definitions(name).to_dict(),
-        }
-        for name in names
-    ]
     if args.json:
-        emit_json(rows)
+        emit_json(
+            [
+                {
+                    "node": name,
+                    "kind": net.node(name).kind,
+                    "states": list(net.states(name)),
+                    "description": net.node(name).description,
+                    "state_definitions": net.definitions(name).to_dict(),
+                }
+                for name in names
+            ]
+        )
         return 0
     if not args.node:
         # one finding per line, its states wrapped under the states column
