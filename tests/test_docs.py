@@ -67,7 +67,7 @@ def test_command_line_page_lists_every_command(hook: ModuleType) -> None:
 def test_expected_scores_script_reports_the_forecast(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``docs/expected_scores.py`` (README, "What the network forecasts") runs and agrees."""
+    """``docs/expected_scores.py`` (`docs/evaluation.md`, "What the network forecasts") runs and agrees."""
     import softcalc_bayes as sb
 
     script = docs_script("expected_scores")
