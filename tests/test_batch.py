@@ -123,8 +123,8 @@ def test_soft_evidence_in_batch(net: Network) -> None:
         ),
         (pd.DataFrame({"gender": ["male"]}), r"Unknown finding 'gender'"),
         (
-            pd.DataFrame({"sex": [["male"]]}, index=["x"]),
-            r"Row 'x', column 'sex': a cell holds list",
+            pd.DataFrame({"sex": [{"male": 1}]}, index=["x"]),  # a list is a set of states
+            r"Row 'x', column 'sex': a cell holds dict",
         ),
         (pd.DataFrame({"sex": [{"a": 1}]}, index=["x"]), r"a cell holds dict"),
         (pd.DataFrame([["male", "female"]], columns=["sex", "sex"]), r"duplicate columns: sex"),

@@ -54,7 +54,11 @@ BAD_EVIDENCE: list[tuple[str, Any, str]] = [
         r"Unknown finding 'fat'\. Did you mean 'fat_in_lesion'",
     ),
     ("unknown state", {"fat_in_lesion": "maybe"}, r"Unknown state 'maybe'"),
-    ("list as a state", {"fat_in_lesion": ["present"]}, r"Unknown state \['present'\]"),
+    (  # a list is a set of states: refused with the closest state, or by verbs needing one
+        "list with a bad state",
+        {"fat_in_lesion": ["presnt"]},
+        r"Unknown state 'presnt'\. Did you mean 'present'|give one state here, not a set",
+    ),
     ("dict as a state", {"fat_in_lesion": {"present": 1}}, r"Unknown state \{'present': 1\}"),
     ("number as a state", {"fat_in_lesion": 1}, r"Unknown state 1"),
     (
@@ -283,7 +287,7 @@ def test_network_argument(func: Callable[..., Any]) -> None:
             r"'findings' must be a mapping",
         ),
         (
-            b"- {id: c1, diagnosis: a, citation: x, findings: {sex: [a]}}\n",
+            b"- {id: c1, diagnosis: a, citation: x, findings: {sex: [1]}}\n",
             r"finding 'sex' has non-text",
         ),
         (b"a: &x 1\nb: *x\n", r"anchors and aliases"),
@@ -323,9 +327,9 @@ BAD_FRAMES: list[tuple[str, Any, str]] = [
     ("unknown column", pd.DataFrame({"fat": ["present"]}), r"Unknown finding 'fat'"),
     ("latent column", pd.DataFrame({"amplification_12q": ["amplified"]}), r"latent node"),
     (
-        "list in a cell",
-        pd.DataFrame({"fat_in_lesion": [["present"]]}),
-        r"Row 0, column 'fat_in_lesion': a cell holds list",
+        "list with a bad state in a cell",
+        pd.DataFrame({"fat_in_lesion": [["presnt"]]}),
+        r"Row 0, column 'fat_in_lesion': Unknown state 'presnt'",
     ),
     (
         "dict in a cell",

@@ -123,10 +123,11 @@ def complete_soft(net: Network, soft: dict[str, dict[str, float]]) -> dict[str, 
     return out
 
 
-def parse_evidence(tokens: Sequence[str]) -> dict[str, str]:
-    """``["finding=state", ...]`` as a dict (soft ``finding~state=ratio`` tokens are
-    skipped: see :func:`parse_soft`); :class:`UsageError` on a malformed token."""
-    evidence: dict[str, str] = {}
+def parse_evidence(tokens: Sequence[str]) -> dict[str, str | tuple[str, ...]]:
+    """``["finding=state", "finding=state1,state2", ...]`` as a dict (a comma-separated
+    value is a set of states: the finding is one of them; soft ``finding~state=ratio``
+    tokens are skipped: see :func:`parse_soft`); :class:`UsageError` on a malformed token."""
+    evidence: dict[str, str | tuple[str, ...]] = {}
     for token in tokens:
         if "~" in token:
             continue
@@ -135,7 +136,15 @@ def parse_evidence(tokens: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"Evidence must be written finding=state, got {token!r}")
         if name in evidence:
             raise UsageError(f"Finding {name!r} is given twice")
-        evidence[name] = value
+        if "," in value:
+            states = tuple(value.split(","))
+            if not all(states):
+                raise UsageError(
+                    f"A set of states must be written finding=state1,state2, got {token!r}"
+                )
+            evidence[name] = states
+        else:
+            evidence[name] = value
     return evidence
 
 

@@ -8,6 +8,7 @@ arguments and returns the exit status. Modules are imported inside the commands.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ DIFFERENTIAL_COLUMNS = ("diagnosis", "label", "probability")
 
 def differential(
     net: Network,
-    evidence: dict[str, str],
+    evidence: Mapping[str, Any],
     top: int,
     soft: dict[str, dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Checking and encoding evidence: hard findings, soft (likelihood) findings, DataFrames.
+"""Checking and encoding evidence: hard findings, sets of states, soft findings, DataFrames.
 
 Everything a user passes as evidence goes through here before it reaches the engine,
 and every problem becomes an :class:`~softcalc_bayes.exceptions.EvidenceError` in the
@@ -22,9 +22,40 @@ if TYPE_CHECKING:
 
     from .spec import NetworkSpec, NodeSpec
 
-__all__ = ["encode_frame", "encode_hard", "encode_soft", "is_missing"]
+__all__ = [
+    "encode_frame",
+    "encode_hard",
+    "encode_soft",
+    "is_missing",
+    "state_set_likelihood",
+]
 
 Soft = Mapping[str, Any]
+
+STATE_SETS = (list, tuple, set, frozenset, np.ndarray)
+"""Containers read as "the finding is one of these states" (a set of states); arrays are
+what a list cell becomes after a round trip through Parquet."""
+
+
+def state_set_likelihood(node: NodeSpec, value: Any, where: str) -> np.ndarray:
+    """The 0/1 likelihood of "``node`` is one of the states in ``value``".
+
+    Conditioning on this likelihood is conditioning on the event that the node's state
+    lies in the set (exact, not an approximation); a set of one state is the same as
+    that state given alone, a set of every state the same as leaving the node out.
+    """
+    members = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+    if not members:
+        raise EvidenceError(
+            f"{where}: an empty set of states; give at least one of {', '.join(node.states)}"
+        )
+    vec = np.zeros(len(node.states))
+    for state in members:
+        index = node.states.index(state) if isinstance(state, str) and state in node.states else -1
+        if index < 0:
+            raise EvidenceError(f"{where}: " + unknown_message("state", state, node.states))
+        vec[index] = 1.0
+    return vec
 
 
 def is_missing(value: Any) -> bool:
@@ -63,12 +94,15 @@ def encode_hard(
     target: str,
     findings: tuple[str, ...],
     observable_index: Mapping[str, Mapping[str, int]],
+    sets: dict[str, np.ndarray] | None = None,
 ) -> dict[str, int]:
     """Validate hard evidence and return it as node -> state index (missing dropped).
 
     ``observable_index`` maps every node that may be observed (all but the latent
     ones) to its state -> index dict; a well-formed pair is looked up there
     directly, and anything else takes the slow path that explains what is wrong.
+    A set of states is refused unless ``sets`` is given: then its 0/1 likelihood
+    (:func:`state_set_likelihood`) is stored there under the finding's name.
     """
     if not isinstance(evidence, Mapping):
         raise EvidenceError(
@@ -85,6 +119,15 @@ def encode_hard(
         if is_missing(value):
             continue
         node = observable(spec, name, target, findings)
+        if isinstance(value, STATE_SETS) and sets is not None:
+            sets[name] = state_set_likelihood(node, value, f"Finding {name!r}")
+            continue
+        if isinstance(value, STATE_SETS):
+            raise EvidenceError(
+                f"Finding {name!r}: give one state here, not a set of states "
+                f"({', '.join(map(str, value))}); sets of states are accepted by posterior, "
+                "posterior_batch, posterior_groups, marginals, log_evidence, mpe and map"
+            )
         index = observable_index[name].get(value) if isinstance(value, str) else None
         if index is None:
             raise EvidenceError(
@@ -163,8 +206,13 @@ def encode_frame(
     index: Mapping[str, int],
     *,
     n_jobs: int = 1,
-) -> np.ndarray:
-    """Codes ``(n_cases, n_nodes)`` (uint8: 0 unobserved, state index + 1) of a DataFrame.
+) -> tuple[np.ndarray, dict[str, dict[int, Any]]]:
+    """Codes ``(n_cases, n_nodes)`` (uint8: 0 unobserved, state index + 1) of a DataFrame,
+    and the cells that hold a set of states.
+
+    A cell holding a list, tuple, set or frozenset (a set of states) is coded 0 here and
+    returned as ``{column: {row position: value}}``, for the caller to turn into a
+    likelihood; its states are checked there.
 
     Each column is factorised once (hashing every cell once), and its few distinct
     values are mapped to state indices, so plain string columns with NaN for
@@ -188,13 +236,16 @@ def encode_frame(
     codes = np.zeros((len(cases), len(index)), dtype=dtype, order="F")
     nodes = [observable(spec, column, target, findings) for column in cases.columns]
     small = len(cases) <= _SMALL_FRAME
+    sets: list[dict[int, Any]] = [{} for _ in nodes]  # one per column: written by its own thread
 
     def encode(j: int) -> None:
         column, node = cases.columns[j], nodes[j]
         values = cases[column]  # columns are unique (checked above)
-        if small and _encode_small(codes, index[column], values, node, column, cases.index):
+        if small and _encode_small(
+            codes, index[column], values, node, column, cases.index, sets[j]
+        ):
             return
-        codes[:, index[column]] = _encode_column(values, node, column, cases.index, dtype)
+        codes[:, index[column]] = _encode_column(values, node, column, cases.index, dtype, sets[j])
 
     if n_jobs > 1 and not small and len(nodes) > 1:
         from concurrent.futures import ThreadPoolExecutor
@@ -204,29 +255,39 @@ def encode_frame(
     else:
         for j in range(len(nodes)):
             encode(j)
-    return codes
+    return codes, {str(cases.columns[j]): cells for j, cells in enumerate(sets) if cells}
 
 
 def _encode_column(
-    values: pd.Series, node: NodeSpec, column: Any, rows: pd.Index, dtype: type
+    values: pd.Series,
+    node: NodeSpec,
+    column: Any,
+    rows: pd.Index,
+    dtype: type,
+    sets: dict[int, Any],
 ) -> np.ndarray:
-    """State index + 1 (0: not observed) of every cell of one column, by factorising."""
+    """State index + 1 (0: not observed) of every cell of one column, by factorising.
+
+    Cells holding a set of states are coded 0 and recorded in ``sets`` by row position.
+    """
     fast = _encode_arrow(values, node, dtype)
     if fast is not None:
         return fast
     try:
         labels, uniques = _factorize(values)
-    except TypeError:
-        bad = next(i for i, v in enumerate(values) if not _hashable(v))
-        raise EvidenceError(
-            f"Row {rows[bad]!r}, column {column!r}: a cell holds "
-            f"{type(values.iloc[bad]).__name__}, not a state name"
-        ) from None
+    except TypeError:  # unhashable cells: lists and sets of states, or bad values
+        out: np.ndarray = np.zeros((len(values), 1), dtype=dtype)
+        _encode_small(out, 0, values, node, column, rows, sets, strict=True)
+        return np.asarray(out[:, 0])
     lookup: np.ndarray = np.zeros(len(uniques) + 1, dtype=dtype)  # slot 0: not observed (label -1)
     for u, value in enumerate(uniques):
         state = node.states.index(value) if isinstance(value, str) and value in node.states else -1
         if state < 0:
             if is_missing(value):
+                continue
+            if isinstance(value, STATE_SETS):  # a tuple or frozenset (hashable)
+                for at in np.flatnonzero(labels == u).tolist():
+                    sets[at] = value
                 continue
             row = int(np.flatnonzero(labels == u)[0])
             raise EvidenceError(
@@ -241,18 +302,37 @@ _SMALL_FRAME = 512  # below this many rows a dict lookup per cell beats factoris
 
 
 def _encode_small(
-    codes: np.ndarray, j: int, values: pd.Series, node: NodeSpec, column: Any, rows: pd.Index
+    codes: np.ndarray,
+    j: int,
+    values: pd.Series,
+    node: NodeSpec,
+    column: Any,
+    rows: pd.Index,
+    sets: dict[int, Any],
+    *,
+    strict: bool = False,
 ) -> bool:
-    """Encode a short column cell by cell; False (nothing written) on an unhashable cell."""
+    """Encode a column cell by cell; cells holding a set of states are coded 0 and
+    recorded in ``sets``. On an unhashable cell of another kind: False (nothing
+    written), or with ``strict`` an EvidenceError naming the row and the type."""
     lookup = {s: i + 1 for i, s in enumerate(node.states)}
     out = np.zeros(len(values), dtype=codes.dtype)
+    found: dict[int, Any] = {}
     for i, value in enumerate(values.tolist()):
         if isinstance(value, str):
             code = lookup.get(value)
+        elif isinstance(value, STATE_SETS):
+            found[i] = value
+            continue
         elif is_missing(value):
             continue
         elif not _hashable(value):
-            return False  # the factorising path names the row and the type
+            if not strict:
+                return False  # the factorising path names the row and the type
+            raise EvidenceError(
+                f"Row {rows[i]!r}, column {column!r}: a cell holds "
+                f"{type(value).__name__}, not a state name"
+            )
         else:
             code = None
         if code is None:
@@ -262,6 +342,7 @@ def _encode_small(
             )
         out[i] = code
     codes[:, j] = out
+    sets.update(found)
     return True
 
 

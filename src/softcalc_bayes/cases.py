@@ -27,13 +27,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Case:
-    """One published case: its final diagnosis, findings and citation."""
+    """One published case: its final diagnosis, findings and citation.
+
+    A finding's value is a state, or a tuple of states when the source allows several
+    (a set of states: the finding is one of them).
+    """
 
     id: str
     diagnosis: str
     citation: str
     confirmation: str
-    findings: Mapping[str, str] = field(default_factory=dict)
+    findings: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     notes: str = ""
     file: str = ""
 
@@ -79,18 +83,22 @@ def _read(path: Path, root: Path | None = None) -> list[Case]:
                 f"{where}: 'findings' must be a mapping, got {described(findings)}"
             )
         for name, value in findings.items():
-            if not isinstance(name, str) or not isinstance(value, str):
+            is_set = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            if not isinstance(name, str) or not (isinstance(value, str) or is_set):
                 raise NetworkSpecError(
                     f"{where}: finding {name!r} has non-text name or value {described(value)} "
-                    "(quote 'yes' and 'no')"
+                    "(a state, or a list of states when the source allows several; quote "
+                    "'yes' and 'no')"
                 )
+            if is_set and not value:
+                raise NetworkSpecError(f"{where}: finding {name!r} is an empty list of states")
         out.append(
             Case(
                 id=str(entry["id"]),
                 diagnosis=str(entry["diagnosis"]),
                 citation=str(entry["citation"]),
                 confirmation=str(entry.get("confirmation") or ""),
-                findings=dict(findings),
+                findings={k: tuple(v) if isinstance(v, list) else v for k, v in findings.items()},
                 notes=str(entry.get("notes") or ""),
                 file=str(path),
             )

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ._engine import Engine, ZeroProbabilityError
-from ._evidence import _likelihoods, encode_frame, encode_hard, encode_soft
+from ._evidence import (
+    _likelihoods,
+    encode_frame,
+    encode_hard,
+    encode_soft,
+    state_set_likelihood,
+)
 from ._params import NONE, Interval, check_columns, usable_cores, validate_params
 from ._provenance_hash import stamp
 from ._validation import unknown_message
@@ -286,8 +292,16 @@ class Network:
     ) -> tuple[dict[str, int], dict[str, np.ndarray]]:
         """Hard codes and soft likelihoods; ``target=None``: any node may be observed."""
         free = "" if target is None else target
-        codes = encode_hard(self.spec, evidence, free, self._findings, self._observable_index)
-        return codes, encode_soft(self.spec, soft, free, codes)
+        sets: dict[str, np.ndarray] = {}
+        codes = encode_hard(self.spec, evidence, free, self._findings, self._observable_index, sets)
+        lam = encode_soft(self.spec, soft, free, codes)
+        for name, vec in sets.items():
+            if name in lam:
+                raise EvidenceError(
+                    f"{name!r} is given both as a set of states and in soft; give it one way"
+                )
+            lam[name] = vec
+        return codes, lam
 
     def _conflict_message(self, codes: Mapping[str, int], soft: Soft | None = None) -> str:
         named = {n: self.spec.nodes[n].states[i] for n, i in codes.items()}
@@ -339,7 +353,9 @@ class Network:
         Parameters
         ----------
         evidence : mapping
-            Finding -> observed state. Unobserved findings are left out (or None).
+            Finding -> observed state, or a set of states (list, tuple, set) when the
+            finding is known to be one of them but not which, e.g. a mineral read as
+            chondroid or punctate. Unobserved findings are left out (or None).
         target : str, optional
             The node to query (default: the diagnosis).
         soft : mapping, optional
@@ -369,6 +385,10 @@ class Network:
         >>> q = net.posterior({"fat_in_lesion": "present"}, soft=equivocal)
         >>> round(float(q.sum()), 12)
         1.0
+        >>> either = ["chondroid_rings_arcs", "punctate_stippled"]  # one of these patterns
+        >>> r = net.posterior({"anatomic_site": "forearm_wrist_hand", "mineralization_pattern": either})
+        >>> r.index[0]
+        'soft_tissue_chondroma'
         """
         target = self._check_target(target)
         return self._labelled(
@@ -384,7 +404,7 @@ class Network:
             try:
                 return self.engine.posterior(codes, target, lam)
             except ZeroProbabilityError:
-                raise EvidenceError(self._conflict_message(codes, soft)) from None
+                raise EvidenceError(self._conflict_message(codes, lam)) from None
         if engine == "pgmpy":
             return self._pgmpy_posterior(codes, target, lam)
         raise EvidenceError(unknown_message("engine", engine, ["compiled", "pgmpy"]))
@@ -419,7 +439,7 @@ class Network:
         try:
             values, _ = self.engine.marginals(codes, lam)
         except ZeroProbabilityError:
-            raise EvidenceError(self._conflict_message(codes, soft)) from None
+            raise EvidenceError(self._conflict_message(codes, lam)) from None
         return {
             name: self._labelled(name, values[i], sort=False)
             for i, name in enumerate(self.engine.names)
@@ -465,7 +485,7 @@ class Network:
         try:
             states, probability = self.engine.mpe(codes, lam)
         except ZeroProbabilityError:
-            raise EvidenceError(self._conflict_message(codes, soft)) from None
+            raise EvidenceError(self._conflict_message(codes, lam)) from None
         assignment = {
             name: self.spec.nodes[name].states[int(states[i])]
             for i, name in enumerate(self.engine.names)
@@ -512,7 +532,7 @@ class Network:
         try:
             found, probability = self.engine.map(codes, list(nodes), lam)
         except ZeroProbabilityError:
-            raise EvidenceError(self._conflict_message(codes, soft)) from None
+            raise EvidenceError(self._conflict_message(codes, lam)) from None
         assignment = {n: self.spec.nodes[n].states[found[n]] for n in nodes}
         return MPEResult(MappingProxyType(assignment), probability, tuple(nodes))
 
@@ -587,7 +607,8 @@ class Network:
         ----------
         cases : pandas.DataFrame
             One row per case, one column per finding; NaN/None means not observed.
-            Plain string (object) columns and categorical columns are both accepted.
+            Plain string (object) columns and categorical columns are both accepted. A
+            cell may hold a set of states (list, tuple, set) as in :meth:`posterior`.
         target : str, optional
             The node to query (default: the diagnosis).
         soft : mapping, optional
@@ -633,10 +654,12 @@ class Network:
         target = self._check_target(target)
         check_columns(cases, self.findings)
         jobs = usable_cores() if n_jobs in (None, -1) else int(n_jobs)
-        codes = encode_frame(
+        codes, sets = encode_frame(
             self.spec, cases, target, self.findings, self.engine.index, n_jobs=jobs
         )
         lam = self._batch_soft(cases, soft, target)
+        if sets:
+            lam = {**(lam or {}), **self._batch_state_sets(cases, codes, sets)}
         try:
             result = self.engine.posterior_batch(
                 codes, target, lam, chunk_size=chunk_size, n_jobs=jobs
@@ -663,6 +686,31 @@ class Network:
         from .export import export
 
         return export(self, path, format=format, provenance=provenance)
+
+    def _batch_state_sets(
+        self, cases: pd.DataFrame, codes: np.ndarray, sets: Mapping[str, Mapping[int, Any]]
+    ) -> dict[str, np.ndarray]:
+        """Likelihood rows of the columns that hold sets of states; their codes are zeroed.
+
+        Such a column goes to the engine as soft evidence for every row: a set of states
+        as its 0/1 indicator, a single state as a one-hot row, an empty cell as ones.
+        """
+        out: dict[str, np.ndarray] = {}
+        for name, cells in sets.items():
+            node = self.spec.nodes[name]
+            j = self.engine.index[name]
+            column = codes[:, j].astype(np.intp)
+            rows = np.ones((len(cases), len(node.states)))
+            observed = np.flatnonzero(column)
+            rows[observed] = 0.0
+            rows[observed, column[observed] - 1] = 1.0
+            codes[:, j] = 0
+            for i, value in cells.items():
+                rows[i] = state_set_likelihood(
+                    node, value, f"Row {cases.index[i]!r}, column {name!r}"
+                )
+            out[name] = rows
+        return out
 
     def _batch_soft(
         self, cases: pd.DataFrame, soft: Soft | None, target: str

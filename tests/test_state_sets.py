@@ -1,0 +1,226 @@
+"""Sets of states as evidence: "the finding is one of these states".
+
+A set is exact conditioning on the event that the finding's state lies in the set, so the
+posterior must equal the mixture of the single-state posteriors weighted by the probability
+of each state given the rest of the evidence, and agree with pgmpy (given the 0/1 indicator
+as virtual evidence). Batches, case files and the command line must give the same answers.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _random_specs import networks_with_evidence
+from softcalc_bayes import EvidenceError, Network, evaluate, explain
+from softcalc_bayes.cases import load_cases
+from softcalc_bayes.cli import main
+from softcalc_bayes.exceptions import NetworkSpecError
+
+PATTERN = "mineralization_pattern"
+SOME = ("chondroid_rings_arcs", "punctate_stippled")
+
+
+def _mixture(net: Network, evidence: dict[str, Any], name: str, states: tuple[str, ...]) -> Any:
+    """P(diagnosis | evidence, name in states) as the weighted mixture of single states."""
+    weights, posteriors = [], []
+    for state in states:
+        try:
+            log_p = net.log_evidence({**evidence, name: state})
+        except EvidenceError:
+            continue  # this state has probability zero with the rest of the evidence
+        if math.isfinite(log_p):
+            weights.append(math.exp(log_p))
+            posteriors.append(net.posterior({**evidence, name: state}).sort_index())
+    if not weights or sum(weights) == 0:
+        return None
+    return sum(w * p for w, p in zip(weights, posteriors, strict=True)) / sum(weights)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_set_is_the_mixture_of_its_states_and_agrees_with_pgmpy(data: st.DataObject) -> None:
+    net, evidence = data.draw(networks_with_evidence(max_findings=3))
+    free = [f for f in net.findings if f not in evidence]
+    if not free:
+        return
+    name = data.draw(st.sampled_from(free))
+    states = tuple(data.draw(st.lists(st.sampled_from(net.states(name)), min_size=1, unique=True)))
+    expected = _mixture(net, evidence, name, states)
+    if expected is None:
+        with pytest.raises(EvidenceError, match="probability zero"):
+            net.posterior({**evidence, name: list(states)})
+        return
+    got = net.posterior({**evidence, name: list(states)}).sort_index()
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), atol=1e-9)
+    reference = net.posterior({**evidence, name: set(states)}, engine="pgmpy").sort_index()
+    np.testing.assert_allclose(got.to_numpy(), reference.to_numpy(), atol=1e-9)
+    log_p = net.log_evidence({**evidence, name: states})
+    total = sum(
+        math.exp(net.log_evidence({**evidence, name: s}))
+        for s in states
+        if math.isfinite(net.log_evidence({**evidence, name: s}))
+    )
+    assert log_p == pytest.approx(math.log(total), abs=1e-9)
+
+
+def test_one_state_is_the_state_and_every_state_is_nothing(net: Network) -> None:
+    evidence = {"anatomic_site": "forearm_wrist_hand", "age_group": "adult_40_59"}
+    alone = net.posterior({**evidence, PATTERN: "phleboliths"})
+    as_set = net.posterior({**evidence, PATTERN: ("phleboliths",)})
+    pd.testing.assert_series_equal(as_set.sort_index(), alone.sort_index(), atol=1e-12)
+    everything = net.posterior({**evidence, PATTERN: list(net.states(PATTERN))})
+    pd.testing.assert_series_equal(
+        everything.sort_index(), net.posterior(evidence).sort_index(), atol=1e-12
+    )
+
+
+def test_the_order_and_the_container_do_not_matter(net: Network) -> None:
+    base = net.posterior({PATTERN: list(SOME)}).sort_index()
+    for value in (tuple(reversed(SOME)), set(SOME), frozenset(SOME), [*SOME, SOME[0]]):
+        got = net.posterior({PATTERN: value}).sort_index()
+        pd.testing.assert_series_equal(got, base, atol=1e-15)
+
+
+def test_the_set_constrains_the_finding_itself(net: Network) -> None:
+    marginal = net.marginals({PATTERN: list(SOME)})[PATTERN]
+    assert set(marginal[marginal > 0].index) == set(SOME)
+    assert marginal.sum() == pytest.approx(1.0)
+    assert net.mpe({PATTERN: list(SOME)}).assignment[PATTERN] in SOME
+
+
+@pytest.mark.parametrize(
+    ("evidence", "message"),
+    [
+        ({PATTERN: []}, "an empty set of states; give at least one of mature_trabecular_bone"),
+        ({PATTERN: ["phlebolith"]}, "Unknown state 'phlebolith'. Did you mean 'phleboliths'?"),
+        ({PATTERN: ["phleboliths", 3]}, "Unknown state 3"),
+        ({"lesion_stage": ["maturing"]}, "'lesion_stage' is a latent node"),
+        ({"diagnosis": ["ddlps"]}, "Evidence on the target 'diagnosis' itself"),
+        ({"patern": ["phleboliths"]}, "Unknown finding 'patern'"),
+    ],
+)
+def test_bad_sets_are_refused_with_a_clear_message(
+    net: Network, evidence: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(EvidenceError, match=message.replace("(", r"\(").replace("?", r"\?")):
+        net.posterior(evidence)
+
+
+def test_a_set_and_soft_evidence_on_one_finding_are_refused(net: Network) -> None:
+    flat = dict.fromkeys(net.states(PATTERN), 1.0)
+    with pytest.raises(EvidenceError, match="both as a set of states and in soft"):
+        net.posterior({PATTERN: list(SOME)}, soft={PATTERN: flat})
+
+
+def test_verbs_that_need_one_state_say_so(net: Network) -> None:
+    with pytest.raises(EvidenceError, match="give one state here, not a set of states"):
+        explain(net, {PATTERN: list(SOME)})
+
+
+@pytest.mark.parametrize("repeat", [1, 300])  # cell by cell, and factorised (> 512 rows)
+def test_batches_with_sets_equal_single_queries(net: Network, repeat: int) -> None:
+    rows: list[dict[str, Any]] = [
+        {"anatomic_site": "forearm_wrist_hand", PATTERN: list(SOME)},
+        {"anatomic_site": "thigh", PATTERN: "phleboliths"},
+        {"sex": "female"},
+        {PATTERN: ("phleboliths", "curvilinear_rim"), "sex": "male"},
+        {PATTERN: frozenset({"phleboliths"})},
+        {PATTERN: {"lobulated_amorphous", "homogeneous_globular"}},
+    ]
+    frame = pd.DataFrame(rows * repeat)
+    batch = net.posterior_batch(frame)
+    for i, row in enumerate(rows):
+        single = net.posterior(row).reindex(batch.columns)
+        np.testing.assert_allclose(batch.iloc[i].to_numpy(), single.to_numpy(), atol=1e-12)
+    np.testing.assert_allclose(batch.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_sets_survive_a_parquet_round_trip(net: Network, tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    # Parquet holds a column of lists (no mixing with strings): one state is a list of one
+    frame = pd.DataFrame({PATTERN: [list(SOME), ["phleboliths"], None], "sex": ["male"] * 3})
+    frame.to_parquet(tmp_path / "cases.parquet")
+    back = pd.read_parquet(tmp_path / "cases.parquet")
+    assert not isinstance(back[PATTERN].iloc[0], list)  # an array after the round trip
+    pd.testing.assert_frame_equal(net.posterior_batch(back), net.posterior_batch(frame))
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (["phlebolith"], r"Row 0, column 'mineralization_pattern': Unknown state 'phlebolith'"),
+        ([], r"Row 0, column 'mineralization_pattern': an empty set of states"),
+        ({"a": 1}, r"Row 0, column 'mineralization_pattern': a cell holds dict"),
+    ],
+)
+@pytest.mark.parametrize("repeat", [1, 600])
+def test_bad_sets_in_a_batch_name_the_row_and_column(
+    net: Network, cell: Any, message: str, repeat: int
+) -> None:
+    frame = pd.DataFrame({PATTERN: [cell] * repeat})
+    with pytest.raises(EvidenceError, match=message):
+        net.posterior_batch(frame)
+
+
+def test_a_set_column_and_soft_evidence_on_it_are_refused(net: Network) -> None:
+    flat = dict.fromkeys(net.states(PATTERN), 1.0)
+    with pytest.raises(EvidenceError, match="is also a column of cases"):
+        net.posterior_batch(pd.DataFrame({PATTERN: [list(SOME)]}), soft={PATTERN: flat})
+
+
+def test_case_files_take_lists_of_states(net: Network, tmp_path: Path) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text(
+        "- id: c1\n  diagnosis: soft_tissue_chondroma\n  citation: test\n"
+        "  findings: {anatomic_site: forearm_wrist_hand, "
+        "mineralization_pattern: [chondroid_rings_arcs, punctate_stippled]}\n",
+        encoding="utf-8",
+    )
+    (case,) = load_cases(path)
+    assert case.findings[PATTERN] == SOME
+    report = evaluate(net, [case])
+    expected = net.posterior(dict(case.findings))["soft_tissue_chondroma"]
+    assert report.per_case.loc["c1", "p_true"] == pytest.approx(float(expected), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("[]", "is an empty list of states"), ("[1, 2]", "non-text name or value")],
+)
+def test_bad_lists_in_case_files_are_refused(tmp_path: Path, value: str, message: str) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text(
+        f"- id: c1\n  diagnosis: ddlps\n  citation: test\n  findings: {{sex: {value}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(NetworkSpecError, match=message):
+        load_cases(path)
+
+
+def test_the_command_line_reads_comma_separated_sets(
+    net: Network, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    code = main(["diagnose", f"{PATTERN}={','.join(SOME)}", "--json", "--top", "1"])
+    rows = json.loads(capsys.readouterr().out)
+    assert code == 0
+    expected = net.posterior({PATTERN: list(SOME)})
+    assert rows[0]["diagnosis"] == expected.index[0]
+    assert rows[0]["probability"] == pytest.approx(float(expected.iloc[0]), abs=1e-12)
+
+
+@pytest.mark.parametrize("token", [f"{PATTERN}=phleboliths,", f"{PATTERN}=,phleboliths"])
+def test_malformed_sets_on_the_command_line_exit_2(
+    token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["diagnose", token]) == 2
+    assert "finding=state1,state2" in capsys.readouterr().err
