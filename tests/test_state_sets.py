@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _random_specs import networks_with_evidence
-from softcalc_bayes import EvidenceError, Network, evaluate, explain
+from softcalc_bayes import EvidenceError, Network, evaluate, explain, sensitivity
 from softcalc_bayes.cases import load_cases
 from softcalc_bayes.cli import main
 from softcalc_bayes.exceptions import NetworkSpecError
@@ -122,7 +122,22 @@ def test_a_set_and_soft_evidence_on_one_finding_are_refused(net: Network) -> Non
 
 def test_verbs_that_need_one_state_say_so(net: Network) -> None:
     with pytest.raises(EvidenceError, match="give one state here, not a set of states"):
-        explain(net, {PATTERN: list(SOME)})
+        sensitivity(net, {PATTERN: list(SOME)})
+
+
+def test_explain_weighs_a_set_as_one_finding(net: Network) -> None:
+    evidence = {"anatomic_site": "forearm_wrist_hand", PATTERN: list(SOME), "sex": "male"}
+    ex = explain(net, evidence, state="soft_tissue_chondroma")
+    assert ex.table.loc[PATTERN, "state"] == ",".join(SOME)
+    assert ex.table["shapley_db"].sum() == pytest.approx(ex.total_db, abs=1e-9)
+
+    def log_odds_db(given: dict[str, Any]) -> float:
+        p = float(net.posterior(given)["soft_tissue_chondroma"])
+        return 10 * math.log10(p / (1 - p))
+
+    alone = log_odds_db({PATTERN: list(SOME)}) - log_odds_db({})
+    assert ex.table.loc[PATTERN, "alone_db"] == pytest.approx(alone, abs=1e-9)
+    assert ex.posterior_db == pytest.approx(log_odds_db(evidence), abs=1e-9)
 
 
 @pytest.mark.parametrize("repeat", [1, 300])  # cell by cell, and factorised (> 512 rows)

@@ -126,7 +126,7 @@ def encode_hard(
             raise EvidenceError(
                 f"Finding {name!r}: give one state here, not a set of states "
                 f"({', '.join(map(str, value))}); sets of states are accepted by posterior, "
-                "posterior_batch, posterior_groups, marginals, log_evidence, mpe and map"
+                "posterior_batch, posterior_groups, marginals, log_evidence, mpe, map and explain"
             )
         index = observable_index[name].get(value) if isinstance(value, str) else None
         if index is None:

@@ -180,13 +180,15 @@ class _Game:
         self,
         net: Network,
         findings: Sequence[str],
-        observed: Sequence[str],
+        observed: Sequence[str | tuple[str, ...]],
         state: str,
         versus: Sequence[str],
     ) -> None:
         self.net = net
         self.findings = list(findings)
-        self.observed = np.array(list(observed), dtype=object)
+        self.observed = np.empty(len(observed), dtype=object)
+        for i, value in enumerate(observed):  # one by one: a tuple (a set of states) is one cell
+            self.observed[i] = value
         columns = list(net.states(net.target))
         self.num = columns.index(state)
         self.den = np.array([columns.index(d) for d in versus])
@@ -313,7 +315,9 @@ def explain(
     net : Network
         The network (any, latent nodes included: all weights are exact posteriors).
     evidence : mapping
-        Finding -> observed state.
+        Finding -> observed state, or a set of states (list, tuple, set: one of them, see
+        :meth:`Network.posterior`), which is weighed as one finding (its ``state`` in the
+        table lists the states joined by commas).
     state : str, optional
         The diagnosis explained (default: the most probable one given ``evidence``).
     versus : str, optional
@@ -362,14 +366,14 @@ def explain(
     elif not isinstance(state, str) or state not in diagnoses:
         raise EvidenceError("state: " + unknown_message("diagnosis", state, diagnoses))
     versus_label, versus_states = _resolve_versus(net, state, versus)
-    codes = net.encode(evidence)
-    given = list(codes)
+    seen = net._observed(evidence)  # finding -> state, or -> tuple (a set of states)
+    given = list(seen)
     if order is None:
         findings = given
     else:
         findings = list(order)
         for name in findings:
-            if name not in codes:
+            if name not in seen:
                 raise EvidenceError("order: " + unknown_message("observed finding", name, given))
         if sorted(findings) != sorted(given):
             missing = sorted(set(given) - set(findings))
@@ -382,7 +386,7 @@ def explain(
             f"{zero!r} has posterior probability zero given the evidence: its log-odds are "
             "infinite and cannot be decomposed"
         )
-    observed = [net.states(f)[codes[f]] for f in findings]
+    observed = [seen[f] for f in findings]
     game = _Game(net, findings, observed, state, versus_states)
     k = len(findings)
     full = (1 << k) - 1
@@ -414,7 +418,7 @@ def explain(
         most_redundant.append(str(rows["first"].iloc[0]) if len(rows) else "")
     table = pd.DataFrame(
         {
-            "state": observed,
+            "state": [v if isinstance(v, str) else ",".join(v) for v in observed],
             "alone_db": [pv[1 << i] - pv[0] for i in range(k)],
             "chain_db": np.diff(chain_v),
             "shapley_db": shapley,

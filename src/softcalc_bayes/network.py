@@ -287,6 +287,20 @@ class Network:
         target = self._check_target(target)
         return encode_hard(self.spec, evidence, target, self._findings, self._observable_index)
 
+    def _observed(self, evidence: Evidence) -> dict[str, str | tuple[str, ...]]:
+        """Validated evidence as finding -> state, or -> tuple of states for a set of
+        states (in the node's order); unobserved findings dropped, the evidence's order kept.
+        """
+        codes, sets = self._encode(evidence, self.target, None)
+        out: dict[str, str | tuple[str, ...]] = {}
+        for name in evidence:
+            states = self.spec.nodes[name].states if name in self.spec.nodes else ()
+            if name in codes:
+                out[name] = states[codes[name]]
+            elif name in sets:
+                out[name] = tuple(s for s, w in zip(states, sets[name], strict=True) if w > 0)
+        return out
+
     def _encode(
         self, evidence: Evidence, target: str | None, soft: Soft | None
     ) -> tuple[dict[str, int], dict[str, np.ndarray]]:
