@@ -530,6 +530,9 @@ class Fuzzer:
         net, rng = self.net, self.rng
         r = rng.random()
         if r < 0.8 and isinstance(node, str) and node in net.nodes:
+            if rng.random() < 0.1:  # a set of states: one of them
+                states = net.states(node)
+                return rng.sample(states, rng.randint(1, len(states)))
             return rng.choice(net.states(node))
         if r < 0.9:
             return rng.choice(["maybe", "present ", "PRESENT", None, np.nan, pd.NA])

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import unknown_message
+from ._validation import shown, unknown_message
 from .exceptions import EvidenceError
 
 if TYPE_CHECKING:
@@ -27,14 +27,21 @@ __all__ = [
     "encode_hard",
     "encode_soft",
     "is_missing",
+    "is_state_set",
     "state_set_likelihood",
 ]
 
 Soft = Mapping[str, Any]
 
-STATE_SETS = (list, tuple, set, frozenset, np.ndarray)
-"""Containers read as "the finding is one of these states" (a set of states); arrays are
-what a list cell becomes after a round trip through Parquet."""
+
+def is_state_set(value: Any) -> bool:
+    """A list, tuple, set, frozenset or 1-d array: "the finding is one of these states".
+
+    Arrays are what a list cell becomes after a round trip through Parquet.
+    """
+    if isinstance(value, list | tuple | set | frozenset):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 1
 
 
 def state_set_likelihood(node: NodeSpec, value: Any, where: str) -> np.ndarray:
@@ -119,13 +126,16 @@ def encode_hard(
         if is_missing(value):
             continue
         node = observable(spec, name, target, findings)
-        if isinstance(value, STATE_SETS) and sets is not None:
+        if is_state_set(value) and sets is not None:
             sets[name] = state_set_likelihood(node, value, f"Finding {name!r}")
             continue
-        if isinstance(value, STATE_SETS):
+        if is_state_set(value):
+            listed = ", ".join(shown(v) for v in list(value)[:5]) + (
+                ", ..." if len(value) > 5 else ""
+            )
             raise EvidenceError(
                 f"Finding {name!r}: give one state here, not a set of states "
-                f"({', '.join(map(str, value))}); sets of states are accepted by posterior, "
+                f"({listed}); sets of states are accepted by posterior, "
                 "posterior_batch, posterior_groups, marginals, log_evidence, mpe, map and explain"
             )
         index = observable_index[name].get(value) if isinstance(value, str) else None
@@ -285,7 +295,7 @@ def _encode_column(
         if state < 0:
             if is_missing(value):
                 continue
-            if isinstance(value, STATE_SETS):  # a tuple or frozenset (hashable)
+            if is_state_set(value):  # a tuple or frozenset (hashable)
                 for at in np.flatnonzero(labels == u).tolist():
                     sets[at] = value
                 continue
@@ -321,7 +331,7 @@ def _encode_small(
     for i, value in enumerate(values.tolist()):
         if isinstance(value, str):
             code = lookup.get(value)
-        elif isinstance(value, STATE_SETS):
+        elif is_state_set(value):
             found[i] = value
             continue
         elif is_missing(value):
