@@ -35,11 +35,20 @@ N_FINDINGS = 12
 
 
 def _partition(net: Network, rows: int, seed: int) -> pd.DataFrame:
+    """Uniformly drawn states, except that a compartment is drawn among those its row's
+    site allows: the network rules out some pairs (no joint cavity in the retroperitoneum,
+    no body cavity at the knee), and a cohort of real cases never holds them."""
     rng = np.random.default_rng(seed)
     columns = {}
     for name in net.findings[:N_FINDINGS]:
         states = np.array(net.states(name), dtype=object)
         values = states[rng.integers(0, len(states), rows)]
+        if name == "compartment" and "anatomic_site" in columns:
+            for site in net.states("anatomic_site"):
+                allowed = net.posterior({"anatomic_site": site}, target=name)
+                options = np.array([s for s in net.states(name) if allowed[s] > 0], dtype=object)
+                here = columns["anatomic_site"] == site
+                values[here] = options[rng.integers(0, len(options), int(here.sum()))]
         values[rng.random(rows) < 0.6] = None
         columns[name] = values
     return pd.DataFrame(columns)
