@@ -19,7 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _random_specs import networks_with_evidence
-from softcalc_bayes import EvidenceError, Network, evaluate, explain, sensitivity
+from softcalc_bayes import (
+    EvidenceError,
+    Network,
+    evaluate,
+    explain,
+    next_best_test,
+    sensitivity,
+    sequential_workup,
+)
 from softcalc_bayes.cases import load_cases
 from softcalc_bayes.cli import main
 from softcalc_bayes.exceptions import NetworkSpecError
@@ -123,6 +131,28 @@ def test_a_set_and_soft_evidence_on_one_finding_are_refused(net: Network) -> Non
 def test_verbs_that_need_one_state_say_so(net: Network) -> None:
     with pytest.raises(EvidenceError, match="give one state here, not a set of states"):
         sensitivity(net, {PATTERN: list(SOME)})
+
+
+def test_next_best_test_ranks_the_other_findings_given_a_set(net: Network) -> None:
+    evidence = {"anatomic_site": "forearm_wrist_hand", PATTERN: list(SOME)}
+    table = next_best_test(net, evidence)
+    assert PATTERN not in table.index  # observed (as a set), not a candidate
+
+    def entropy(p: Any) -> float:
+        p = p[p > 0]
+        return float(-(p * np.log2(p)).sum())
+
+    for finding in table.index[:3]:
+        outcome = net.posterior(evidence, target=finding)
+        expected = entropy(net.posterior(evidence).to_numpy()) - sum(
+            float(outcome[s]) * entropy(net.posterior({**evidence, finding: s}).to_numpy())
+            for s in outcome.index
+            if outcome[s] > 0
+        )
+        got = table.loc[finding, "information_gain_bits"]
+        assert got == pytest.approx(expected, abs=1e-9)
+    steps = sequential_workup(net, evidence, stop_at=0.9, seed=0)
+    assert steps.attrs["evidence"][PATTERN] == SOME
 
 
 def test_explain_weighs_a_set_as_one_finding(net: Network) -> None:

@@ -136,7 +136,8 @@ def encode_hard(
             raise EvidenceError(
                 f"Finding {name!r}: give one state here, not a set of states "
                 f"({listed}); sets of states are accepted by posterior, "
-                "posterior_batch, posterior_groups, marginals, log_evidence, mpe, map and explain"
+                "posterior_batch, posterior_groups, marginals, log_evidence, mpe, map, explain, "
+                "next_best_test, sequential_workup and compare_profiles"
             )
         index = observable_index[name].get(value) if isinstance(value, str) else None
         if index is None:

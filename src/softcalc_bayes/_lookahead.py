@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,16 +31,17 @@ def entropy_bits(p: np.ndarray) -> np.ndarray:
 
 
 def predictive(
-    net: Network, evidence: Mapping[str, str], findings: Sequence[str]
+    net: Network, evidence: Mapping[str, Any], findings: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """P(f = s | e) for each finding, in the order of ``net.states(f)``, from one pass.
 
-    ``evidence`` must be possible (the caller has computed a posterior from it).
+    ``evidence`` (states, or sets of states) must be possible (the caller has computed a
+    posterior from it).
     """
     if not findings:
         return {}
     engine = net.engine
-    marginals, _ = engine.marginals(net._encode(evidence, None, None)[0])
+    marginals, _ = engine.marginals(*net._encode(evidence, None, None))
     return {f: marginals[engine.index[f]] for f in findings}
 
 
@@ -90,7 +91,7 @@ class Lookahead:
 
 
 def lookahead(
-    net: Network, evidence: Mapping[str, str], findings: Sequence[str], target: str
+    net: Network, evidence: Mapping[str, Any], findings: Sequence[str], target: str
 ) -> Lookahead:
     """Every outcome of every candidate in ``findings``, as one batch of exact queries.
 
@@ -106,11 +107,13 @@ def lookahead(
     if where:
         engine = net.engine
         codes = np.zeros((len(where), len(engine.names)), dtype=np.int64)
-        for name, i in net._encode(evidence, target, None)[0].items():
+        given, sets = net._encode(evidence, target, None)  # sets of states: 0/1 likelihoods
+        for name, i in given.items():
             codes[:, engine.index[name]] = i + 1
         columns = np.array([engine.index[f] for f in findings], dtype=np.int64)
         codes[np.arange(len(where)), columns[finding]] = states + 1
-        post = engine.posterior_batch(codes, target)
+        soft = {n: np.broadcast_to(v, (len(where), len(v))) for n, v in sets.items()}
+        post = engine.posterior_batch(codes, target, soft or None)
     p = np.array([p_f[findings[j]][i] for j, i in where], dtype=float)
     starts = np.searchsorted(finding, np.arange(len(findings)))
     return Lookahead(list(findings), prior, p_f, states, finding, starts, p, post)

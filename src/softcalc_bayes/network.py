@@ -287,11 +287,13 @@ class Network:
         target = self._check_target(target)
         return encode_hard(self.spec, evidence, target, self._findings, self._observable_index)
 
-    def _observed(self, evidence: Evidence) -> dict[str, str | tuple[str, ...]]:
+    def _observed(
+        self, evidence: Evidence, target: str | None = None
+    ) -> dict[str, str | tuple[str, ...]]:
         """Validated evidence as finding -> state, or -> tuple of states for a set of
         states (in the node's order); unobserved findings dropped, the evidence's order kept.
         """
-        codes, sets = self._encode(evidence, self.target, None)
+        codes, sets = self._encode(evidence, self.target if target is None else target, None)
         out: dict[str, str | tuple[str, ...]] = {}
         for name in evidence:
             states = self.spec.nodes[name].states if name in self.spec.nodes else ()

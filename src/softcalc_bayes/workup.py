@@ -68,9 +68,9 @@ def _candidates(
     return out
 
 
-def _named(net: Network, evidence: Evidence, target: str) -> dict[str, str]:
-    codes = net.encode(evidence, target=target)
-    return {f: net.states(f)[i] for f, i in codes.items()}
+def _named(net: Network, evidence: Evidence, target: str) -> dict[str, str | tuple[str, ...]]:
+    """Validated evidence: finding -> state, or -> tuple of states (a set of states)."""
+    return net._observed(evidence, target)
 
 
 def next_best_test(
@@ -190,7 +190,7 @@ def _sort(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def _rank(
     net: Network,
-    named: Mapping[str, str],
+    named: Mapping[str, str | tuple[str, ...]],
     findings: Sequence[str],
     target: str,
     model: WorkupCosts | None,
@@ -213,7 +213,7 @@ def _rank(
 
 def _add_pairs(
     net: Network,
-    named: Mapping[str, str],
+    named: Mapping[str, str | tuple[str, ...]],
     table: pd.DataFrame,
     target: str,
     model: WorkupCosts | None,
