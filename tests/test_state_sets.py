@@ -31,6 +31,7 @@ from softcalc_bayes import (
 from softcalc_bayes.cases import load_cases
 from softcalc_bayes.cli import main
 from softcalc_bayes.exceptions import NetworkSpecError
+from softcalc_bayes.network import load_network
 
 PATTERN = "mineralization_pattern"
 SOME = ("chondroid_rings_arcs", "punctate_stippled")
@@ -269,3 +270,29 @@ def test_malformed_sets_on_the_command_line_exit_2(
 ) -> None:
     assert main(["diagnose", token]) == 2
     assert "finding=state1,state2" in capsys.readouterr().err
+
+
+def test_a_state_whose_name_holds_a_comma_stays_one_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from conftest import TINY, assumed_node, write_network
+
+    files = {
+        **TINY,
+        "nodes/shade.yaml": assumed_node(
+            "shade", ["dark,red", "pale"], "pale", {"dark,red": 0.3}, d1={"dark,red": 0.8}
+        ),
+    }
+    folder = write_network(tmp_path / "net", files)
+    net = load_network(folder)
+    argv = ["diagnose", "--network", str(folder), "--json", "--top", "3"]
+    assert main([*argv[:1], "shade=dark,red", *argv[1:]]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    expected = net.posterior({"shade": "dark,red"})
+    assert rows[0]["probability"] == pytest.approx(float(expected.iloc[0]), abs=1e-12)
+    assert main([*argv[:1], "colour=red,green", *argv[1:]]) == 0  # a set of two states
+    rows = json.loads(capsys.readouterr().out)
+    expected = net.posterior({"colour": ["red", "green"]})
+    assert rows[0]["probability"] == pytest.approx(float(expected.iloc[0]), abs=1e-12)

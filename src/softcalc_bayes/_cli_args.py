@@ -123,10 +123,13 @@ def complete_soft(net: Network, soft: dict[str, dict[str, float]]) -> dict[str, 
     return out
 
 
-def parse_evidence(tokens: Sequence[str]) -> dict[str, str | tuple[str, ...]]:
+def parse_evidence(
+    tokens: Sequence[str], net: Network | None = None
+) -> dict[str, str | tuple[str, ...]]:
     """``["finding=state", "finding=state1,state2", ...]`` as a dict (a comma-separated
-    value is a set of states: the finding is one of them; soft ``finding~state=ratio``
-    tokens are skipped: see :func:`parse_soft`); :class:`UsageError` on a malformed token."""
+    value is a set of states: the finding is one of them, unless ``net`` has a state of
+    that name; soft ``finding~state=ratio`` tokens are skipped: see :func:`parse_soft`);
+    :class:`UsageError` on a malformed token."""
     evidence: dict[str, str | tuple[str, ...]] = {}
     for token in tokens:
         if "~" in token:
@@ -136,7 +139,8 @@ def parse_evidence(tokens: Sequence[str]) -> dict[str, str | tuple[str, ...]]:
             raise UsageError(f"Evidence must be written finding=state, got {token!r}")
         if name in evidence:
             raise UsageError(f"Finding {name!r} is given twice")
-        if "," in value:
+        whole = net is not None and name in net.nodes and value in net.states(name)
+        if "," in value and not whole:
             states = tuple(value.split(","))
             if not all(states):
                 raise UsageError(

@@ -69,7 +69,7 @@ def differential(
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     net = network_from(args)
     soft = complete_soft(net, parse_soft(args.evidence))
-    rows = differential(net, parse_evidence(args.evidence), args.top, soft)
+    rows = differential(net, parse_evidence(args.evidence, net), args.top, soft)
     if args.json:
         emit_json(rows)
     else:
@@ -316,7 +316,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from .sensitivity import sensitivity
 
     net = network_from(args)
-    table = sensitivity(net, parse_evidence(args.evidence), target=args.target, state=args.state)
+    table = sensitivity(
+        net, parse_evidence(args.evidence, net), target=args.target, state=args.state
+    )
     if args.json:
         emit_json(records(table.head(args.top)))
     else:
@@ -368,7 +370,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
 
     net = network_from(args)
     result = posterior_uncertainty(
-        net, parse_evidence(args.evidence), n_samples=args.samples, seed=args.seed
+        net, parse_evidence(args.evidence, net), n_samples=args.samples, seed=args.seed
     )
     summary = result.summary.head(args.top).reset_index()
     if args.json:

@@ -29,7 +29,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     net = network_from(args)
     result = explain(
         net,
-        parse_evidence(args.evidence),
+        parse_evidence(args.evidence, net),
         state=args.state,
         versus=args.versus,
         n_permutations=args.permutations,
@@ -90,7 +90,7 @@ def _cmd_next_test(args: argparse.Namespace) -> int:
     net = network_from(args)
     table = next_best_test(
         net,
-        parse_evidence(args.evidence),
+        parse_evidence(args.evidence, net),
         target=args.target,
         costs=args.costs,
         criterion=args.criterion,
