@@ -296,3 +296,48 @@ def test_a_state_whose_name_holds_a_comma_stays_one_state(
     rows = json.loads(capsys.readouterr().out)
     expected = net.posterior({"colour": ["red", "green"]})
     assert rows[0]["probability"] == pytest.approx(float(expected.iloc[0]), abs=1e-12)
+
+
+def test_score_file_reads_sets_from_csv_and_parquet(net: Network, tmp_path: Path) -> None:
+    from softcalc_bayes.cohort import score_file
+
+    rows = {"id": [1, 2, 3], PATTERN: [",".join(SOME), "phleboliths", None]}
+    pd.DataFrame(rows).to_csv(tmp_path / "cases.csv", index=False)
+    lists = {"id": [1, 2], PATTERN: [list(SOME), ["phleboliths"]]}
+    pd.DataFrame(lists).to_parquet(tmp_path / "cases.parquet")
+    for source in ("cases.csv", "cases.parquet"):
+        score_file(net, tmp_path / source, tmp_path / "out.parquet", keep=["id"])
+        out = pd.read_parquet(tmp_path / "out.parquet")
+        expected_rows: list[dict[str, Any]] = [{PATTERN: list(SOME)}, {PATTERN: "phleboliths"}]
+        for i, evidence in enumerate(expected_rows):
+            expected = net.posterior(evidence)
+            got = out.iloc[i][list(expected.index)].to_numpy(dtype=float)
+            np.testing.assert_allclose(got, expected.to_numpy(), atol=1e-12)
+
+
+def test_score_file_names_a_bad_state_inside_a_csv_set(net: Network, tmp_path: Path) -> None:
+    from softcalc_bayes.cohort import score_file
+
+    pd.DataFrame({PATTERN: ["phleboliths", "chondroid_rings_arcs,phlebolith"]}).to_csv(
+        tmp_path / "cases.csv", index=False
+    )
+    with pytest.raises(EvidenceError, match=r"Row 1, column 'mineralization_pattern': Unknown"):
+        score_file(net, tmp_path / "cases.csv", tmp_path / "out.parquet")
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_a_csv_field_that_is_a_state_with_a_comma_stays_one_state(tmp_path: Path) -> None:
+    from conftest import TINY, assumed_node, write_network
+    from softcalc_bayes.cohort import score_file
+
+    shade = assumed_node(
+        "shade", ["dark,red", "pale"], "pale", {"dark,red": 0.3}, d1={"dark,red": 0.8}
+    )
+    net = load_network(write_network(tmp_path / "net", {**TINY, "nodes/shade.yaml": shade}))
+    pd.DataFrame({"shade": ["dark,red"], "colour": ["red,green"]}).to_csv(
+        tmp_path / "cases.csv", index=False
+    )
+    score_file(net, tmp_path / "cases.csv", tmp_path / "out.parquet")
+    expected = net.posterior({"shade": "dark,red", "colour": ["red", "green"]})
+    got = pd.read_parquet(tmp_path / "out.parquet").iloc[0][list(expected.index)]
+    np.testing.assert_allclose(got.to_numpy(dtype=float), expected.to_numpy(), atol=1e-12)

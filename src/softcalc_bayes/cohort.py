@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._provenance_hash import stamp
@@ -228,6 +229,27 @@ def _rebatch(batches: Iterator[Any], rows: int) -> Iterator[pd.DataFrame]:
             yield part
 
 
+def _csv_sets(frame: pd.DataFrame, net: Network, keep: Sequence[str]) -> pd.DataFrame:
+    """A CSV cell ``state1,state2`` (unless it is itself a state) as a set of states, as
+    ``finding=state1,state2`` on the command line; the other cells are left as they are."""
+    out = frame
+    for column in frame.columns:
+        if column in keep or column not in net.nodes:
+            continue
+        values = frame[column]
+        commas = values.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool, copy=True)
+        if not commas.any():
+            continue
+        commas &= ~values.isin(net.states(column)).to_numpy(dtype=bool)
+        if commas.any():
+            cells = values.astype(object).to_numpy(copy=True)
+            for i in np.flatnonzero(commas).tolist():  # one by one: a tuple is one cell
+                cells[i] = tuple(cells[i].split(","))
+            out = out.copy() if out is frame else out
+            out[column] = pd.Series(cells, index=frame.index, dtype=object)
+    return out
+
+
 _WORKER_NET: list[Any] = []
 
 
@@ -258,7 +280,9 @@ def score_file(
     net : Network
         The network.
     source : str or Path
-        ``.csv`` (header row; empty fields mean not observed) or ``.parquet`` file.
+        ``.csv`` (header row; empty fields mean not observed; ``state1,state2`` in a
+        quoted field is a set of states) or ``.parquet`` file (a list column holds sets
+        of states).
     output : str or Path
         The parquet file to write: the ``keep`` columns, then one column per state.
     target : str, optional
@@ -307,6 +331,8 @@ def score_file(
     names, total, batches = _read_chunks(source, chunk_rows)
     check_columns(net, names, target=target, keep=keep)
     chunks = _rebatch(batches, chunk_rows)
+    if _input_kind(source) == "csv":
+        chunks = (_csv_sets(chunk, net, keep) for chunk in chunks)
     writer: Any = None
     done = 0
     try:
