@@ -253,13 +253,33 @@ def _csv_sets(frame: pd.DataFrame, net: Network, keep: Sequence[str]) -> pd.Data
 _WORKER_NET: list[Any] = []
 
 
-def _init_worker(net: Network, target: str | None, keep: Sequence[str]) -> None:
-    _WORKER_NET[:] = [net, target, keep]
+def _score_chunk(
+    frame: pd.DataFrame,
+    net: Network,
+    target: str | None,
+    keep: Sequence[str],
+    csv: bool,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """:func:`_score` for a chunk of a file. A CSV field ``state1,state2`` is an unknown
+    state to the encoder; only when a chunk fails are such fields read as sets of states
+    and the chunk scored again, so files without sets pay nothing for them."""
+    try:
+        return _score(frame, net, target, keep, None, n_jobs)
+    except EvidenceError:
+        converted = _csv_sets(frame, net, keep) if csv else frame
+        if converted is frame:
+            raise
+    return _score(converted, net, target, keep, None, n_jobs)
+
+
+def _init_worker(net: Network, target: str | None, keep: Sequence[str], csv: bool) -> None:
+    _WORKER_NET[:] = [net, target, keep, csv]
 
 
 def _score_in_worker(frame: pd.DataFrame) -> pd.DataFrame:
-    net, target, keep = _WORKER_NET
-    return _score(frame, net, target, keep, None, 1)
+    net, target, keep, csv = _WORKER_NET
+    return _score_chunk(frame, net, target, keep, csv, 1)
 
 
 def score_file(
@@ -331,12 +351,11 @@ def score_file(
     names, total, batches = _read_chunks(source, chunk_rows)
     check_columns(net, names, target=target, keep=keep)
     chunks = _rebatch(batches, chunk_rows)
-    if _input_kind(source) == "csv":
-        chunks = (_csv_sets(chunk, net, keep) for chunk in chunks)
+    csv = _input_kind(source) == "csv"
     writer: Any = None
     done = 0
     try:
-        for result in _results(net, chunks, target, keep, workers):
+        for result in _results(net, chunks, target, keep, workers, csv):
             table = pa.Table.from_pandas(result, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(output, table.schema)
@@ -360,16 +379,21 @@ def score_file(
 
 
 def _results(
-    net: Network, chunks: Iterator[pd.DataFrame], target: str | None, keep: list[str], workers: int
+    net: Network,
+    chunks: Iterator[pd.DataFrame],
+    target: str | None,
+    keep: list[str],
+    workers: int,
+    csv: bool,
 ) -> Iterator[pd.DataFrame]:
     """Scored chunks in input order; at most ``2 * workers`` chunks in flight."""
     if workers == 1:
         for chunk in chunks:
-            yield _score(chunk, net, target, keep)
+            yield _score_chunk(chunk, net, target, keep, csv)
         return
     context = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(net, target, keep)
+        workers, mp_context=context, initializer=_init_worker, initargs=(net, target, keep, csv)
     ) as pool:
         pending: list[cf.Future[pd.DataFrame]] = []
         for chunk in chunks:
