@@ -130,6 +130,8 @@ def parse_evidence(
     value is a set of states: the finding is one of them, unless ``net`` has a state of
     that name; soft ``finding~state=ratio`` tokens are skipped: see :func:`parse_soft`);
     :class:`UsageError` on a malformed token."""
+    from ._evidence import comma_set  # here: `softcalc --version` needs no numpy
+
     evidence: dict[str, str | tuple[str, ...]] = {}
     for token in tokens:
         if "~" in token:
@@ -139,16 +141,12 @@ def parse_evidence(
             raise UsageError(f"Evidence must be written finding=state, got {token!r}")
         if name in evidence:
             raise UsageError(f"Finding {name!r} is given twice")
-        whole = net is not None and name in net.nodes and value in net.states(name)
-        if "," in value and not whole:
-            states = tuple(value.split(","))
-            if not all(states):
-                raise UsageError(
-                    f"A set of states must be written finding=state1,state2, got {token!r}"
-                )
-            evidence[name] = states
-        else:
-            evidence[name] = value
+        parsed = comma_set(value, net.states(name) if net and name in net.nodes else ())
+        if isinstance(parsed, tuple) and not all(parsed):
+            raise UsageError(
+                f"A set of states must be written finding=state1,state2, got {token!r}"
+            )
+        evidence[name] = parsed
     return evidence
 
 

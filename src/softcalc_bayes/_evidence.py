@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .spec import NetworkSpec, NodeSpec
 
 __all__ = [
+    "comma_set",
     "encode_frame",
     "encode_hard",
     "encode_soft",
@@ -42,6 +43,15 @@ def is_state_set(value: Any) -> bool:
     if isinstance(value, list | tuple | set | frozenset):
         return True
     return isinstance(value, np.ndarray) and value.ndim == 1
+
+
+def comma_set(value: str, states: tuple[str, ...]) -> str | tuple[str, ...]:
+    """``"state1,state2"`` as a set of states, the way text input writes one (the command
+    line, CSV fields); a value without a comma, or that is itself one of ``states``, is
+    returned as it is."""
+    if "," not in value or value in states:
+        return value
+    return tuple(value.split(","))
 
 
 def state_set_likelihood(node: NodeSpec, value: Any, where: str) -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._evidence import comma_set
 from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
@@ -240,11 +241,11 @@ def _csv_sets(frame: pd.DataFrame, net: Network, keep: Sequence[str]) -> pd.Data
         commas = values.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool, copy=True)
         if not commas.any():
             continue
-        commas &= ~values.isin(net.states(column)).to_numpy(dtype=bool)
-        if commas.any():
-            cells = values.astype(object).to_numpy(copy=True)
-            for i in np.flatnonzero(commas).tolist():  # one by one: a tuple is one cell
-                cells[i] = tuple(cells[i].split(","))
+        rows = np.flatnonzero(commas).tolist()
+        cells = values.astype(object).to_numpy(copy=True)
+        for i in rows:  # one by one: a tuple is one cell
+            cells[i] = comma_set(cells[i], net.states(column))
+        if any(isinstance(cells[i], tuple) for i in rows):
             out = out.copy() if out is frame else out
             out[column] = pd.Series(cells, index=frame.index, dtype=object)
     return out

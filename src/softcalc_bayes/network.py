@@ -295,11 +295,11 @@ class Network:
         """
         codes, sets = self._encode(evidence, self.target if target is None else target, None)
         out: dict[str, str | tuple[str, ...]] = {}
-        for name in evidence:
-            states = self.spec.nodes[name].states if name in self.spec.nodes else ()
+        for name in evidence:  # every name in codes or sets is a node
             if name in codes:
-                out[name] = states[codes[name]]
+                out[name] = self.spec.nodes[name].states[codes[name]]
             elif name in sets:
+                states = self.spec.nodes[name].states
                 out[name] = tuple(s for s, w in zip(states, sets[name], strict=True) if w > 0)
         return out
 
