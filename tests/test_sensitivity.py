@@ -50,20 +50,43 @@ def _covary(row: np.ndarray, j: int, x: float) -> np.ndarray:
 
 
 def _recompute(
-    nodes: list, v: int, u: int, j: int, x: float, codes: dict, target: str | None, pivot: str
+    nodes: list,
+    v: int,
+    u: int,
+    j: int,
+    x: float,
+    codes: dict,
+    target: str | None,
+    pivot: str,
+    soft: dict | None = None,
 ) -> np.ndarray:
     cpt = nodes[v].cpt.copy()
     cpt[u] = _covary(cpt[u], j, x)
     changed = [dataclasses.replace(n, cpt=cpt) if i == v else n for i, n in enumerate(nodes)]
-    return Engine(changed, target=pivot).posterior(codes, target)
+    return Engine(changed, target=pivot).posterior(codes, target, soft)
 
 
+# Sets of states ("one of these"): the site is a set and a parent of compartment; the
+# mineral pattern is a set below the latent lesion stage.
+SET_EVIDENCE = {
+    **EVIDENCE,
+    "anatomic_site": ["shoulder_girdle", "thigh", "retroperitoneum_abdomen"],
+    "compartment": "intramuscular",
+    "mineralization_pattern": ["cloudlike_osteoid", "mature_trabecular_bone"],
+}
+
+
+@pytest.mark.parametrize("evidence", [EVIDENCE, SET_EVIDENCE], ids=["states", "sets"])
 @given(data=st.data())
 @settings(max_examples=40, deadline=None)
 def test_default_network_coefficients_match_recomputation(
-    net: Network, data: st.DataObject
+    net: Network, evidence: dict, data: st.DataObject
 ) -> None:
-    coef = sensitivity_coefficients(net, EVIDENCE)
+    coef = sensitivity_coefficients(net, evidence)
+    codes, sets = net._encode(evidence, net.target, None)  # sets: 0/1 likelihoods
+    np.testing.assert_allclose(
+        coef.posterior(coef.x0)[0], net.posterior(evidence)[list(coef.states)], atol=1e-12
+    )
     nodes = list(net.spec.nodes.values())
     sizes = np.cumsum([0] + [n.cpt.size for n in nodes])
     touched = np.flatnonzero(np.abs(coef.a).sum(axis=1) > 0)
@@ -72,13 +95,32 @@ def test_default_network_coefficients_match_recomputation(
     v = int(np.searchsorted(sizes, p, side="right") - 1)
     u, j = divmod(int(p - sizes[v]), nodes[v].cpt.shape[1])
     try:
-        expected = _recompute(nodes, v, u, j, x, net.encode(EVIDENCE), None, "diagnosis")
+        expected = _recompute(nodes, v, u, j, x, codes, None, "diagnosis", sets)
     except ZeroProbabilityError:
         assert coef.c[p] * x + coef.d[p] == pytest.approx(0.0, abs=1e-12)
         return
     x_all = coef.x0.copy()
     x_all[p] = x
     np.testing.assert_allclose(coef.posterior(x_all)[p], expected, atol=1e-9)
+
+
+def test_sensitivity_and_tune_record_a_set(net: Network) -> None:
+    assert set(net._encode(SET_EVIDENCE, net.target, None)[1]) == {
+        "anatomic_site",
+        "mineralization_pattern",
+    }
+    table = sensitivity(net, SET_EVIDENCE)
+    sites = table.attrs["evidence"]["anatomic_site"]
+    assert sites == tuple(
+        s for s in net.states("anatomic_site") if s in SET_EVIDENCE["anatomic_site"]
+    )
+    # the site's own rows matter now, beyond the one observed state of a hard finding
+    moved = table[(table["node"] == "anatomic_site") & (table["swing"] > 0)]
+    assert set(moved["state"]) > set(sites)
+    state = net.posterior(SET_EVIDENCE).index[1]
+    tuned = tune(net, SET_EVIDENCE, state=state, above=net.posterior(SET_EVIDENCE).index[0])
+    assert tuned.attrs["evidence"] == table.attrs["evidence"]
+    assert len(tuned) > 0
 
 
 def test_sensitivity_value_matches_finite_difference(net: Network) -> None:

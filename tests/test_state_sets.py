@@ -25,8 +25,10 @@ from softcalc_bayes import (
     evaluate,
     explain,
     next_best_test,
+    posterior_uncertainty,
     sensitivity,
     sequential_workup,
+    sobol_indices,
 )
 from softcalc_bayes.cases import load_cases
 from softcalc_bayes.cli import main
@@ -129,9 +131,24 @@ def test_a_set_and_soft_evidence_on_one_finding_are_refused(net: Network) -> Non
         net.posterior({PATTERN: list(SOME)}, soft={PATTERN: flat})
 
 
-def test_verbs_that_need_one_state_say_so(net: Network) -> None:
+def test_encode_needs_one_state_and_says_so(net: Network) -> None:
     with pytest.raises(EvidenceError, match="give one state here, not a set of states"):
-        sensitivity(net, {PATTERN: list(SOME)})
+        net.encode({PATTERN: list(SOME)})
+
+
+@pytest.mark.parametrize(
+    "analysis",
+    [
+        lambda net, ev: sensitivity(net, ev).attrs["evidence"],
+        lambda net, ev: posterior_uncertainty(net, ev, n_samples=50, seed=0).evidence,
+        lambda net, ev: sobol_indices(net, ev, n_base=8, seed=0).attrs["evidence"],
+    ],
+    ids=["sensitivity", "posterior_uncertainty", "sobol_indices"],
+)
+def test_parameter_analyses_take_a_set(net: Network, analysis: Any) -> None:
+    evidence = {"anatomic_site": "forearm_wrist_hand", PATTERN: list(SOME)}
+    recorded = analysis(net, evidence)
+    assert recorded[PATTERN] == tuple(s for s in net.states(PATTERN) if s in SOME)
 
 
 def test_next_best_test_ranks_the_other_findings_given_a_set(net: Network) -> None:

@@ -75,7 +75,7 @@ def scaled(net: Network, factor: float, only: Iterable[str] | None = None) -> Ne
     return Network(dataclasses.replace(net.spec, nodes=nodes))
 
 
-def reference_samples(net: Network, evidence: Mapping[str, str], n: int, seed: int) -> np.ndarray:
+def reference_samples(net: Network, evidence: Mapping[str, Any], n: int, seed: int) -> np.ndarray:
     """Slow, independent reference: redraw EVERY table row with ``rng.dirichlet``
     (mean the row, concentration ``sum_j strength_j p_j``), compile an engine on the
     perturbed network and run exact inference, per sample.
@@ -83,7 +83,7 @@ def reference_samples(net: Network, evidence: Mapping[str, str], n: int, seed: i
     Returns ``(n, n_diagnoses)`` in network order.
     """
     rng = np.random.default_rng(seed)
-    codes = net.encode(evidence)
+    codes, sets = net._encode(evidence, net.target, None)  # sets of states: 0/1 likelihoods
     nodes = list(net.spec.nodes.values())
     alphas = []
     for node in nodes:
@@ -102,7 +102,7 @@ def reference_samples(net: Network, evidence: Mapping[str, str], n: int, seed: i
                 where = np.flatnonzero(inverse.ravel() == r)
                 cpt[where] = rng.dirichlet(alpha, size=where.size)
             drawn.append(dataclasses.replace(node, cpt=cpt))
-        out[i] = Engine(drawn, target=net.target).posterior(codes)
+        out[i] = Engine(drawn, target=net.target).posterior(codes, soft=sets or None)
     return out
 
 
@@ -259,7 +259,7 @@ def test_matches_reference_tiny_network(custom: Network) -> None:
 
 # --------------------------------------------------------------------------- the plan
 def test_plan_samples_only_what_the_query_needs() -> None:
-    plan = _plan(NET, NET.encode({"mdm2_fish": "amplified", "fat_in_lesion": "present"}))
+    plan = _plan(NET, {"mdm2_fish": "amplified", "fat_in_lesion": "present"})
     kinds = {b.node: b.kind for b in plan.blocks}
     # mdm2_cdk4_ihc and ring chromosomes are unobserved leaves of the latent: pruned.
     assert kinds == {
@@ -412,7 +412,7 @@ def test_sobol_state_option() -> None:
 
 def test_uniform_map_matches_monte_carlo() -> None:
     # The Sobol inputs map to the same distribution as the Monte Carlo draws.
-    plan = _plan(NET, NET.encode(LATENT_CASE))
+    plan = _plan(NET, LATENT_CASE)
     names, _ = plan.variables()
     rng = np.random.default_rng(0)
     via_u = plan.posterior(plan.from_uniforms(rng.random((1000, len(names)))))
@@ -431,7 +431,7 @@ def test_observed_second_parent_is_fixed_not_summed() -> None:
         "compartment": "visceral_cavity",
         "fat_in_lesion": "present",
     }
-    plan = _plan(NET, NET.encode(evidence))
+    plan = _plan(NET, evidence)
     shapes = {b.node: b.a.shape for b in plan.blocks}
     assert shapes["recurrence_after_excision"] == (len(DIAGNOSES),)
     assert shapes["compartment"] == (len(DIAGNOSES),)
@@ -446,7 +446,7 @@ def test_fitted_row_keeps_the_share_of_its_diagnosis_rows_evidence() -> None:
     # size of the written diagnosis row and kept the share of that row on the states
     # possible at the site (marginal_over: the table is fitted, then drawn like a masked row).
     site, state = "retroperitoneum_abdomen", "visceral_cavity"
-    plan = _plan(NET, NET.encode({"anatomic_site": site, "compartment": state}))
+    plan = _plan(NET, {"anatomic_site": site, "compartment": state})
     block = next(b for b in plan.blocks if b.node == "compartment")
     node = NET.spec.nodes["compartment"]
     sites = NET.states("anatomic_site")
@@ -491,3 +491,87 @@ def test_matches_reference_with_impossible_rules(placed: Network, evidence: dict
     states = placed.states("diagnosis")
     assert_same_distribution(res.samples, ref, states, states)
     assert_stays_close(res, ref, states)
+
+
+# --------------------------------------------------------------------------- sets of states
+PATTERNS = ["cloudlike_osteoid", "mature_trabecular_bone", "chondroid_rings_arcs"]
+
+
+def test_set_on_a_leaf_is_one_beta_entry_per_row() -> None:
+    # By aggregation, a set on a finding no sampled table has as a parent needs only the
+    # summed entry of each row: Beta(sum of alpha in S, sum of the rest).
+    evidence = {"anatomic_site": "forearm_wrist_hand", "mineralization_pattern": PATTERNS}
+    block = next(b for b in _plan(NET, evidence).blocks if b.node == "mineralization_pattern")
+    node = NET.spec.nodes["mineralization_pattern"]
+    assert block.kind == "beta" and block.mask is None
+    assert block.a.shape == (node.cpt.shape[0],)  # its parents are unobserved: every row
+    inside = np.isin(node.states, PATTERNS)
+    alpha = (block.a + block.b)[:, None] * node.cpt  # the rows' Dirichlet parameters
+    np.testing.assert_allclose(block.a, alpha[:, inside].sum(axis=1), rtol=1e-9)
+    np.testing.assert_allclose(block.b, alpha[:, ~inside].sum(axis=1), rtol=1e-9)
+
+
+def test_singleton_set_plans_like_the_hard_state() -> None:
+    hard = _plan(NET, CASE8)
+    single = _plan(NET, {**CASE8, "mineralization_pattern": ["cloudlike_osteoid"]})
+    assert [b.node for b in hard.blocks] == [b.node for b in single.blocks]
+    for x, y in zip(hard.blocks, single.blocks, strict=True):
+        assert x.kind == y.kind
+        np.testing.assert_allclose(x.a, y.a)
+        np.testing.assert_allclose(x.b, y.b)
+
+
+def test_set_on_a_second_parent_is_masked_and_summed() -> None:
+    # The site is a parent of compartment: a set of sites is drawn as whole rows with the
+    # other sites masked, and very large strengths give back the point posterior.
+    evidence = {
+        "anatomic_site": ["thigh", "retroperitoneum_abdomen"],
+        "compartment": "intramuscular",
+        "fat_in_lesion": "present",
+    }
+    block = next(b for b in _plan(NET, evidence).blocks if b.node == "anatomic_site")
+    assert block.kind == "dirichlet" and block.mask is not None
+    assert list(np.asarray(NET.states("anatomic_site"))[block.mask]) == evidence["anatomic_site"]
+    sharp = scaled(NET, 1e7)
+    for ev in (evidence, {**CASE8, "mineralization_pattern": PATTERNS}):
+        s = posterior_uncertainty(sharp, ev, n_samples=400, seed=5).summary
+        np.testing.assert_allclose(s["mean"], s["posterior"], atol=2e-3)
+
+
+def test_sets_match_reference_default_network() -> None:
+    evidence = {**CASE8, "mineralization_pattern": PATTERNS, "sex": ["male", "female"]}
+    ref = reference_samples(NET, evidence, 150, seed=51)
+    res = posterior_uncertainty(NET, evidence, n_samples=20_000, seed=52)
+    assert res.evidence is not None
+    assert res.evidence["mineralization_pattern"] == tuple(
+        s for s in NET.states("mineralization_pattern") if s in PATTERNS
+    )
+    assert_same_distribution(res.samples, ref, DIAGNOSES, res.summary.index[:4])
+    assert_interval_covers(res, ref, DIAGNOSES, res.summary.index[:4])
+    assert_stays_close(res, ref, DIAGNOSES)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"place": ["belly", "limb"], "colour": "green", "sharp": "hit"},  # masked parent
+        {"place": "limb", "colour": ["red", "green"]},  # a set below an observed parent
+    ],
+)
+def test_sets_match_reference_with_impossible_rules(
+    placed: Network, evidence: dict[str, Any]
+) -> None:
+    ref = reference_samples(placed, evidence, 1500, seed=61)
+    res = posterior_uncertainty(placed, evidence, n_samples=20_000, seed=62)
+    states = placed.states("diagnosis")
+    assert_same_distribution(res.samples, ref, states, states)
+    assert_stays_close(res, ref, states)
+
+
+def test_sobol_takes_a_set() -> None:
+    evidence = {**CASE8, "mineralization_pattern": PATTERNS}
+    si = sobol_indices(NET, evidence, n_base=64, seed=3)
+    assert si.attrs["evidence"]["mineralization_pattern"] == tuple(
+        s for s in NET.states("mineralization_pattern") if s in PATTERNS
+    )
+    assert np.isfinite(si.to_numpy()).all()

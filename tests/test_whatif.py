@@ -200,3 +200,29 @@ def test_whatif_matches_posterior_random(evidence: dict[str, str], data: st.Data
         assert row["p_state"] == pytest.approx(post[state], rel=1e-9, abs=1e-12)
         assert row["delta"] == pytest.approx(post[state] - full[state], rel=1e-9, abs=1e-12)
         assert row["top_changes"] == (row["top_diagnosis"] != full.index[0])
+
+
+def test_a_set_is_left_out_narrowed_or_replaced() -> None:
+    # A set of states ("one of these"): its alternatives are every single state.
+    sites = ["thigh", "shoulder_girdle"]
+    evidence = {**CASE, "anatomic_site": sites}
+    table = evidence_whatif(NET, evidence, state="ddlps")
+    rows = table[table["finding"] == "anatomic_site"]
+    ordered = tuple(s for s in NET.states("anatomic_site") if s in sites)
+    assert set(rows["observed"]) == {ordered}
+    assert list(rows["alternative"]) == [LEFT_OUT, *NET.states("anatomic_site")]
+    for _, row in rows.iterrows():
+        changed = {k: v for k, v in evidence.items() if k != "anatomic_site"}
+        if row["alternative"] != LEFT_OUT:
+            changed["anatomic_site"] = row["alternative"]
+        if not row["possible"]:
+            with pytest.raises(EvidenceError, match="probability zero"):
+                NET.posterior(changed)
+            continue
+        assert row["p_state"] == pytest.approx(NET.posterior(changed)["ddlps"], rel=1e-12)
+    # another finding's rows keep the set as evidence
+    other = table[(table["finding"] == "trauma_history") & (table["alternative"] == LEFT_OUT)].iloc[
+        0
+    ]
+    reduced = {k: v for k, v in evidence.items() if k != "trauma_history"}
+    assert other["p_state"] == pytest.approx(NET.posterior(reduced)["ddlps"], rel=1e-12)

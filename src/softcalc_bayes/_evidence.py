@@ -145,9 +145,8 @@ def encode_hard(
             )
             raise EvidenceError(
                 f"Finding {name!r}: give one state here, not a set of states "
-                f"({listed}); sets of states are accepted by posterior, "
-                "posterior_batch, posterior_groups, marginals, log_evidence, mpe, map, explain, "
-                "next_best_test, sequential_workup and compare_profiles"
+                f"({listed}); Network.encode gives one state index per finding, while "
+                "posterior and the other query and analysis functions accept sets of states"
             )
         index = observable_index[name].get(value) if isinstance(value, str) else None
         if index is None:

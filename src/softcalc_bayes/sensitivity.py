@@ -104,13 +104,13 @@ def sensitivity_coefficients(
     """
     check_query("sensitivity_coefficients", net, target)
     target = net.target if target is None else target
-    codes = net.encode(evidence, target=target)
+    codes, sets = net._encode(evidence, net._check_target(target), None)
     nodes = list(net.spec.nodes.values())
     states = net.spec.nodes[target].states
-    try:
-        grads, pte = net.engine.gradients(codes, clamp=target)
+    try:  # a set of states enters as its 0/1 likelihood: P(e) stays linear in every x
+        grads, pte = net.engine.gradients(codes, sets or None, clamp=target)
     except ZeroProbabilityError:
-        raise EvidenceError(net._conflict_message(codes)) from None
+        raise EvidenceError(net._conflict_message(codes, sets)) from None
     n_t = len(states)
     slopes = [
         _covaried_slopes(
@@ -152,7 +152,8 @@ def sensitivity(
     ----------
     net : Network
     evidence : mapping
-        Finding -> observed state.
+        Finding -> observed state, or a set of states (a list, tuple or set: "one of
+        these"), as for :meth:`Network.posterior`.
     target : str, optional
         Queried node (default: the diagnosis).
     state : str, optional
@@ -252,7 +253,7 @@ def sensitivity(
         state=coef.states[s],
         threshold=threshold,
         level=float(level),
-        evidence={k: v for k, v in evidence.items() if isinstance(v, str)},
+        evidence=net._observed(evidence, coef.target),
         ranked_by="swing",
     )
     return stamp(table, net.spec)
@@ -305,7 +306,7 @@ def tune(
     ----------
     net : Network
     evidence : mapping
-        Finding -> observed state.
+        Finding -> observed state, or a set of states, as for :func:`sensitivity`.
     state : str
         The target state the constraint is about.
     at_least : float, optional
@@ -378,7 +379,7 @@ def tune(
         state=state,
         at_least=at_least,
         above=above,
-        evidence={k: v for k, v in evidence.items() if isinstance(v, str)},
+        evidence=net._observed(evidence, coef.target),
         n_parameters=n_all,
         n_feasible=n_feasible,
     )

@@ -37,8 +37,11 @@ each row matters, and its Dirichlet marginal is a Beta distribution: a finding w
 only parent is the diagnosis is a matrix of Beta draws, one per (sample, diagnosis).
 Latent nodes with observed children are sampled as full Dirichlet rows (normalised
 Gamma draws), and ``m_C`` is a batched :func:`numpy.einsum` with the sample axis
-first. Draws are made in log space, so rare entries with tiny ``alpha`` never
-underflow to an exact zero.
+first. A finding given as a set of states S needs only ``sum_{s in S} p_s`` of each
+row, again a Beta by the aggregation property (unless another sampled table has it
+as a parent: then whole rows are drawn and the states outside S are masked). Draws
+are made in log space, so rare entries with tiny ``alpha`` never underflow to an
+exact zero.
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ class UncertaintyResult:
     p_top_stays: float
     credible: float = 0.9
     seed: int | None = None
-    evidence: Mapping[str, str] | None = None
+    evidence: Mapping[str, str | tuple[str, ...]] | None = None
 
     @property
     def n_samples(self) -> int:
@@ -160,8 +163,9 @@ def _alphas(net: Network, name: str) -> np.ndarray:
     return np.where(cpt > 0, row_concentrations(net, name)[:, None] * cpt, 0.0)
 
 
-def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
-    """The sampling plan of a query on ``net`` (see :mod:`softcalc_bayes._engine.sampling`)."""
+def _plan(net: Network, evidence: Evidence) -> _Plan:
+    """The sampling plan of a query on ``net`` (see :mod:`softcalc_bayes._engine.sampling`);
+    a finding given as a set of states enters the plan as that set."""
     require_strengths(net.spec)  # imported networks have none
     star = net.engine.star
     if star is None:
@@ -169,7 +173,8 @@ def _plan(net: Network, codes: Mapping[str, int]) -> _Plan:
             "Parameter uncertainty samples the components around the diagnosis; this "
             "network's components are too large to tabulate (star plan unavailable)"
         )
-    return build_plan(star, codes, lambda name: _alphas(net, name), set(net.latent))
+    codes, sets = net._encode(evidence, net.target, None)
+    return build_plan(star, codes, lambda name: _alphas(net, name), set(net.latent), sets)
 
 
 # --------------------------------------------------------------------------- checks
@@ -196,11 +201,6 @@ def _seeded(seed: Seed) -> tuple[int | None, np.random.Generator]:
     if not _is_int(seed) or int(seed) < 0:
         raise EvidenceError(f"seed must be a non-negative integer or a Generator, got {seed!r}")
     return int(seed), np.random.default_rng(int(seed))
-
-
-def _observed(evidence: Evidence) -> dict[str, str]:
-    """The evidence as a plain dict without the unobserved (None/NaN) entries."""
-    return {str(k): v for k, v in evidence.items() if isinstance(v, str)}
 
 
 def _check_state(net: Network, state: Any, default: str, func: str, param: str) -> str:
@@ -241,7 +241,8 @@ def posterior_uncertainty(
     net : Network
         The network.
     evidence : mapping
-        Finding -> observed state, as for :meth:`Network.posterior`.
+        Finding -> observed state, or a set of states (a list, tuple or set: "one of
+        these"), as for :meth:`Network.posterior`.
     target_state : str, optional
         The diagnosis whose stability as the top diagnosis is reported in
         ``p_top_stays`` (default: the diagnosis with the highest point posterior).
@@ -289,7 +290,7 @@ def posterior_uncertainty(
     top = _check_state(
         net, target_state, str(point.index[0]), "posterior_uncertainty", "target_state"
     )
-    plan = _plan(net, net.encode(evidence))
+    plan = _plan(net, evidence)
     used_seed, rng = _seeded(seed)
     n = int(n_samples)
     desc = f"Monte Carlo ({n} samples)"
@@ -316,7 +317,7 @@ def posterior_uncertainty(
     frame = pd.DataFrame(samples, columns=index, index=pd.RangeIndex(n, name="sample"))
     k = list(point.index).index(top)
     stays = float(np.mean(samples.argmax(axis=1) == k))
-    observed = _observed(evidence)
+    observed = net._observed(evidence)
     summary.attrs.update(seed=used_seed, n_samples=n, credible=float(credible), evidence=observed)
     return UncertaintyResult(
         stamp(summary, net.spec), frame, top, stays, float(credible), used_seed, observed
@@ -355,7 +356,7 @@ def sobol_indices(
     net : Network
         The network.
     evidence : mapping
-        Finding -> observed state.
+        Finding -> observed state, or a set of states, as for :meth:`Network.posterior`.
     state : str, optional
         The diagnosis whose posterior is analysed (default: the top diagnosis).
     groups : {"node"}
@@ -405,7 +406,7 @@ def sobol_indices(
 
     point = net.posterior(evidence)
     state = _check_state(net, state, str(point.index[0]), "sobol_indices", "state")
-    plan = _plan(net, net.encode(evidence))
+    plan = _plan(net, evidence)
     names, var_groups = plan.variables()
     group_names = list(dict.fromkeys(var_groups))
     columns = pd.Index(["S1", "S1_conf", "ST", "ST_conf"])
@@ -418,7 +419,7 @@ def sobol_indices(
         "seed": used_seed,
         "n_base": int(n_base),
         "n_evaluations": n_eval,
-        "evidence": _observed(evidence),
+        "evidence": net._observed(evidence),
     }
     if len(group_names) < 2:  # one group takes all the variance (SALib needs two)
         values = np.tile([1.0, 0.0, 1.0, 0.0], (len(group_names), 1))

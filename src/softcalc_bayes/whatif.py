@@ -80,7 +80,8 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
     net : Network
         The network.
     evidence : mapping
-        Finding -> observed state.
+        Finding -> observed state, or a set of states (a list, tuple or set: "one of
+        these"), as for :meth:`Network.posterior`.
     state : str, optional
         The diagnosis followed (default: the top diagnosis under the full evidence).
 
@@ -88,10 +89,12 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
     -------
     pandas.DataFrame
         One row per (entered finding, alternative), findings in the order entered,
-        alternatives ``"(left out)"`` first and then every other state of the finding.
+        alternatives ``"(left out)"`` first and then every other state of the finding
+        (for a set of states: every state, each narrowing or replacing the set).
         Columns:
 
-        - ``finding``, ``observed`` (the entered state), ``alternative``;
+        - ``finding``, ``observed`` (the entered state, or a tuple of states for a
+          set, in the node's order), ``alternative``;
         - ``possible``: False if the alternative evidence has probability zero; such
           rows are not computed and hold ``p_state`` 0.0, ``p_top`` 0.0 and an empty
           ``top_diagnosis``;
@@ -124,26 +127,28 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
         state = str(full.index[0])
     else:
         state = check_name("evidence_whatif", "state", state, diagnoses, "diagnosis")
-    codes = net.encode(evidence)
+    codes, sets = net._encode(evidence, net.target, None)  # sets: 0/1 likelihoods
     k = diagnoses.index(state)
     base = float(full[state])
     top = str(full.index[0])
     records: list[dict[str, Any]] = []
-    for finding, observed in codes.items():
+    for finding, observed in net._observed(evidence).items():
         states = net.states(finding)
         alternatives: list[tuple[str, int | None]] = [(LEFT_OUT, None)]
-        alternatives += [(s, i) for i, s in enumerate(states) if i != observed]
+        # a set's alternatives are its single states too (narrowing it) and the others
+        alternatives += [(s, i) for i, s in enumerate(states) if s != observed]
         for label, index in alternatives:
             changed = {n: v for n, v in codes.items() if n != finding}
+            soft = {n: v for n, v in sets.items() if n != finding}
             if index is not None:
                 changed[finding] = index
             record: dict[str, Any] = {
                 "finding": finding,
-                "observed": states[observed],
+                "observed": observed,
                 "alternative": label,
             }
             try:
-                post = net.engine.posterior(changed)
+                post = net.engine.posterior(changed, soft=soft or None)
             except ZeroProbabilityError:
                 record.update(
                     possible=False,

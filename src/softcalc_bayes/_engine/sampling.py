@@ -6,7 +6,10 @@ plan lists, for one query, the parameter blocks the answer depends on (component
 without evidence contribute 1 and are skipped, as are barren nodes) and how to
 combine sampled blocks into ``log P(d, e)`` per sample: a batched contraction with
 the sample axis first. For an observed node only its observed entry matters (a Beta
-block); latent nodes with observed children need whole Dirichlet rows. Draws are
+block); latent nodes with observed children need whole Dirichlet rows. A finding
+given as a set of states S is, by the aggregation property of the Dirichlet, a Beta
+block of ``sum_{s in S} p_s`` when no other sampled table has it as a parent; when one
+does, its whole rows are drawn and the states outside S are masked to zero. Draws are
 made in log space so tiny entries never underflow to zero.
 """
 
@@ -40,7 +43,9 @@ class _Block:
     ``beta``: the observed entry of every row; ``a`` is its alpha and ``b`` the alpha
     of the rest of the row, both of shape ``(rows,)``; values are ``log p_obs`` with
     shape ``(n, rows)``. ``dirichlet``: whole rows; ``a`` has shape ``(rows, card)``;
-    values are ``log p`` with shape ``(n, rows, card)``.
+    values are ``log p`` with shape ``(n, rows, card)``. ``mask`` (dirichlet only, a
+    boolean over the node's states) keeps the states of a set of states: the others
+    are set to ``log 0`` after the draw.
     """
 
     node: str
@@ -48,6 +53,13 @@ class _Block:
     group: str
     a: np.ndarray
     b: np.ndarray
+    mask: np.ndarray | None = None
+
+    def masked(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with the states outside ``mask`` at ``log 0`` (in place)."""
+        if self.mask is not None:
+            values[..., ~self.mask] = -np.inf
+        return values
 
     @property
     def free(self) -> np.ndarray:
@@ -91,7 +103,7 @@ class _Plan:
                 np.logaddexp(lga, lgb, out=lgb)
                 values.append(np.subtract(lga, lgb, out=lga))  # in place: bounded memory
             else:
-                values.append(_log_normalise(_log_gamma(rng, block.a, n)))
+                values.append(block.masked(_log_normalise(_log_gamma(rng, block.a, n))))
         return values
 
     # ------------------------------------------------------------ Sobol design
@@ -125,7 +137,7 @@ class _Plan:
             k = int(free.sum())
             out[:, free] = logs[:, start : start + k]
             start += k
-            values.append(out if block.kind == "beta" else _log_normalise(out))
+            values.append(out if block.kind == "beta" else block.masked(_log_normalise(out)))
         return values
 
     # ------------------------------------------------------------ combination
@@ -207,6 +219,7 @@ def build_plan(
     codes: Mapping[str, int],
     alphas: Callable[[str], np.ndarray],
     latent: Collection[str],
+    sets: Mapping[str, np.ndarray] | None = None,
 ) -> _Plan:
     """What to sample for ``codes``: Beta/Dirichlet blocks per table, combined per component.
 
@@ -214,10 +227,12 @@ def build_plan(
     share one Sobol group with the children sampled alongside them. Only the rows
     consistent with the evidence are sampled: a parent that is observed (a second parent
     such as the site of a lesion) is fixed at its observed state, never summed over.
+    ``sets`` maps findings given as a set of states to their 0/1 likelihood vectors.
     """
     pivot = engine.pivot
     n_t = int(engine.cards[pivot])
     observed = {engine.index[name]: state for name, state in codes.items()}
+    in_set = {engine.index[name]: np.asarray(vec) > 0 for name, vec in (sets or {}).items()}
     blocks: list[_Block] = []
     terms: list[_Term] = []
     if engine.prior_factor:
@@ -225,15 +240,18 @@ def build_plan(
         blocks.append(_Block(engine.names[pivot], "dirichlet", "prior", alpha, np.zeros(0)))
         terms.append(_Term((0,)))
     for comp in engine.components:
-        if pivot not in comp.factors and not any(v in observed for v in comp.variables):
+        evident = [v for v in comp.variables if v in observed or v in in_set]
+        if pivot not in comp.factors and not evident:
             continue  # no evidence: m_C = 1
-        kept = _prune(engine.parents, comp.factors, {*observed, pivot})
+        kept = _prune(engine.parents, comp.factors, {*observed, *in_set, pivot})
         if not any(pivot in (*engine.parents[f], f) for f in kept):
             continue  # constant in the diagnosis: cancels on normalisation
         hidden = [engine.names[f] for f in kept if engine.names[f] in latent]
         shared_group = "+".join(hidden) if hidden else None
         first = len(blocks)
         free: dict[int, tuple[int, ...]] = {}
+        # a set whose node no other kept table has as a parent: one Beta entry per row
+        summed = {f for f in kept if f in in_set and not any(f in engine.parents[g] for g in kept)}
         for f in kept:
             name = engine.names[f]
             alpha, free[f] = _observed_rows(alphas(name), engine.parents[f], engine.cards, observed)
@@ -242,18 +260,24 @@ def build_plan(
                 s = observed[f]
                 rest = np.delete(alpha, s, axis=1).sum(axis=1)
                 blocks.append(_Block(name, "beta", group, alpha[:, s].copy(), rest))
+            elif f in summed:
+                keep = in_set[f]
+                a_in, a_out = alpha[:, keep].sum(axis=1), alpha[:, ~keep].sum(axis=1)
+                blocks.append(_Block(name, "beta", group, a_in, a_out))
             else:
-                blocks.append(_Block(name, "dirichlet", group, alpha, np.zeros(0)))
-        if len(kept) == 1 and kept[0] in observed and free[kept[0]] == (pivot,):
+                mask = in_set.get(f)
+                blocks.append(_Block(name, "dirichlet", group, alpha, np.zeros(0), mask))
+        single = {*observed, *summed}
+        if len(kept) == 1 and kept[0] in single and free[kept[0]] == (pivot,):
             terms.append(_Term((first,)))
             continue
-        used = dict.fromkeys([pivot, *(f for f in kept if f not in observed)])
+        used = dict.fromkeys([pivot, *(f for f in kept if f not in single)])
         used.update(dict.fromkeys(p for f in kept for p in free[f]))
         letter = letters_for(["sample", *used])
         subs: list[str] = []
         shapes: list[tuple[int, ...]] = []
         for f in kept:
-            family = free[f] if f in observed else (*free[f], f)
+            family = free[f] if f in single else (*free[f], f)
             subs.append(letter["sample"] + "".join(letter[v] for v in family))
             shapes.append(tuple(int(engine.cards[v]) for v in family))
         terms.append(
