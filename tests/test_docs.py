@@ -298,7 +298,16 @@ def test_finding_ablation_findings_help_on_the_networks_own_cases() -> None:
     table = script.finding_ablation(net, cases)
     assert table["reports"].sum() == 6 * len(cases)
     assert table["delta_log_loss"].sum() > 0.5
-    assert (table["delta_log_loss"] > -0.005).all()
+    # Information helps in expectation (the conditional mutual information is >= 0); on 150
+    # drawn cases a finding reported by few of them may cost a little by chance: each node's
+    # delta must stay above 4 standard errors of its sample mean (per-case differences).
+    for node in table.index:
+        idx = [i for i, case in enumerate(cases) if node in case.findings]
+        given = [(cases[i].diagnosis, dict(cases[i].findings)) for i in idx]
+        dropped = [(d, {k: v for k, v in f.items() if k != node}) for d, f in given]
+        per_case = script._scores(net, dropped)["log_loss"] - script._scores(net, given)["log_loss"]
+        se = float(per_case.std(ddof=1)) * math.sqrt(len(idx)) / len(cases) if len(idx) > 1 else 0
+        assert table.loc[node, "delta_log_loss"] > -4 * se - 1e-12, (node, se)
     # one line by hand
     node = "anatomic_site"
     diff = 0.0
