@@ -14,7 +14,7 @@ import pytest
 from conftest import GATED_NODES, write_network
 from softcalc_bayes import EvidenceError, Network, load_network
 from softcalc_bayes._display import finding_groups
-from softcalc_bayes.explorer import NOT_OBSERVED, Explorer, explore
+from softcalc_bayes.explorer import NOT_OBSERVED, SET_LABEL, Explorer, explore
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +111,30 @@ def test_tornado_button_draws_the_current_evidence(net: Network) -> None:
     assert table is not None and ex.tornado.value[:4] == b"\x89PNG"
     assert table.attrs["evidence"] == ex.evidence
     assert table.attrs["state"] == ex.posterior.index[0]
+
+
+def test_a_set_of_states_gets_its_own_entry_and_is_drawn(net: Network) -> None:
+    patterns = ["punctate_stippled", "chondroid_rings_arcs"]  # given out of the node's order
+    ordered = tuple(s for s in net.states("mineralization_pattern") if s in patterns)
+    ex = explore(net, evidence={"anatomic_site": "forearm_wrist_hand"})
+    ex.set_evidence({"anatomic_site": "forearm_wrist_hand", "mineralization_pattern": patterns})
+    box = ex.dropdowns["mineralization_pattern"]
+    assert box.value == ordered
+    assert (SET_LABEL + ", ".join(ordered), ordered) in box.options
+    assert ex.evidence == {"anatomic_site": "forearm_wrist_hand", "mineralization_pattern": ordered}
+    expected = net.posterior(
+        {"anatomic_site": "forearm_wrist_hand", "mineralization_pattern": patterns}
+    )
+    assert ex.posterior.equals(expected)
+    # the tornado takes the set as it is
+    table = ex.show_tornado()
+    assert table.attrs["evidence"]["mineralization_pattern"] == ordered
+    # the same set again adds no second entry; a single state still selects as before
+    n_options = len(box.options)
+    ex.set_evidence({"mineralization_pattern": list(reversed(patterns))})
+    assert len(box.options) == n_options
+    box.value = "phleboliths"
+    assert ex.posterior.equals(net.posterior({"mineralization_pattern": "phleboliths"}))
+    with pytest.raises(EvidenceError, match="Unknown state 'punctate'"):
+        ex.set_evidence({"mineralization_pattern": ["punctate"]})
+    assert ex.evidence == {"mineralization_pattern": "phleboliths"}

@@ -32,10 +32,13 @@ from ._display import finding_groups
 from .exceptions import EvidenceError
 from .network import Network
 
-__all__ = ["NOT_OBSERVED", "Explorer", "explore"]
+__all__ = ["NOT_OBSERVED", "SET_LABEL", "Explorer", "explore"]
 
 NOT_OBSERVED = "(not observed)"
 """Label of the dropdown entry meaning "not observed" (its value is None)."""
+
+SET_LABEL = "one of: "
+"""Start of the label of a dropdown entry holding a set of states (its value is the tuple)."""
 
 
 def _widgets() -> Any:
@@ -74,7 +77,7 @@ class Explorer:
     net : Network
         The network (its profile is the initial choice of the profile selector).
     evidence : mapping, optional
-        Initial findings.
+        Initial findings (states, or sets of states as for :meth:`set_evidence`).
     top : int
         Number of diagnoses in the bar chart.
 
@@ -83,7 +86,8 @@ class Explorer:
     net : Network
         The network under the selected profile.
     dropdowns : dict
-        Finding -> its ``ipywidgets.Dropdown`` (value None: not observed).
+        Finding -> its ``ipywidgets.Dropdown`` (value None: not observed; a tuple: a set
+        of states given through :meth:`set_evidence`).
     profile : ipywidgets.Dropdown
         The prior profile selector.
     posterior : pandas.Series
@@ -157,23 +161,30 @@ class Explorer:
 
     # ------------------------------------------------------------------ state
     @property
-    def evidence(self) -> dict[str, str]:
-        """The findings currently selected (finding -> state)."""
+    def evidence(self) -> dict[str, str | tuple[str, ...]]:
+        """The findings currently selected (finding -> state, or a tuple for a set of states)."""
         return {n: box.value for n, box in self.dropdowns.items() if box.value is not None}
 
     def set_evidence(self, evidence: Mapping[str, Any]) -> None:
         """Select these findings (all others: not observed) and redraw once.
+
+        A finding given as a set of states (a list, tuple or set: "one of these", as for
+        :meth:`Network.posterior`) is added to its dropdown as an entry
+        ``"one of: a, b"`` and selected; the entry stays available afterwards.
 
         Raises
         ------
         EvidenceError
             Unknown finding or state (nothing is changed then).
         """
-        codes = self.net.encode(evidence)  # validates names and states first
+        observed = self.net._observed(evidence)  # validates names and states first
         self._hold = True
         try:
             for name, box in self.dropdowns.items():
-                box.value = self.net.states(name)[codes[name]] if name in codes else None
+                value = observed.get(name)
+                if isinstance(value, tuple) and value not in [v for _, v in box.options]:
+                    box.options = [*box.options, (SET_LABEL + ", ".join(value), value)]
+                box.value = value
         finally:
             self._hold = False
         self.update()
