@@ -281,6 +281,23 @@ def test_the_command_line_reads_comma_separated_sets(
     assert rows[0]["probability"] == pytest.approx(float(expected.iloc[0]), abs=1e-12)
 
 
+def test_the_command_line_analyses_take_a_set(
+    net: Network, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    evidence = ["anatomic_site=forearm_wrist_hand", f"{PATTERN}={','.join(SOME)}"]
+    expected = net.posterior({"anatomic_site": "forearm_wrist_hand", PATTERN: list(SOME)})
+    code = main(["uncertainty", *evidence, "--samples", "50", "--seed", "0", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["top"] == expected.index[0]
+    assert result["summary"][0]["posterior"] == pytest.approx(float(expected.iloc[0]), abs=1e-12)
+    assert main(["sensitivity", *evidence, "--top", "2", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and rows[0]["node"] in net.nodes
+
+
 @pytest.mark.parametrize("token", [f"{PATTERN}=phleboliths,", f"{PATTERN}=,phleboliths"])
 def test_malformed_sets_on_the_command_line_exit_2(
     token: str, capsys: pytest.CaptureFixture[str]
