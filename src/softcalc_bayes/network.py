@@ -294,6 +294,12 @@ class Network:
         states (in the node's order); unobserved findings dropped, the evidence's order kept.
         """
         codes, sets = self._encode(evidence, self.target if target is None else target, None)
+        return self._named(evidence, codes, sets)
+
+    def _named(
+        self, evidence: Evidence, codes: Mapping[str, int], sets: Mapping[str, np.ndarray]
+    ) -> dict[str, str | tuple[str, ...]]:
+        """:meth:`_observed` from an encoding already made (``_encode``'s codes and sets)."""
         out: dict[str, str | tuple[str, ...]] = {}
         for name in evidence:  # every name in codes or sets is a node
             if name in codes:

@@ -132,7 +132,7 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
     base = float(full[state])
     top = str(full.index[0])
     records: list[dict[str, Any]] = []
-    for finding, observed in net._observed(evidence).items():
+    for finding, observed in net._named(evidence, codes, sets).items():
         states = net.states(finding)
         alternatives: list[tuple[str, int | None]] = [(LEFT_OUT, None)]
         # a set's alternatives are its single states too (narrowing it) and the others
