@@ -330,3 +330,40 @@ def test_finding_ablation_findings_help_on_the_networks_own_cases() -> None:
         for c in cases[:40]
     ]
     assert script.finding_ablation(net, rare).loc[node, "delta_log_loss"] < -0.5
+
+
+def test_compare_networks_script_lists_what_a_changed_row_moves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``docs/compare_networks.py`` (the knowledge passes' before/after measurement): the same
+    network twice moves nothing; a changed row moves exactly the ranks ``evaluate`` gives."""
+    import shutil
+
+    import yaml
+
+    import softcalc_bayes as sb
+
+    script = docs_script("compare_networks")
+    cases = ROOT / "networks" / "cases"
+    default = ROOT / "networks" / "default"
+    assert script.default_sets()[0] == cases
+    assert [p.name for p in script.default_sets()[1:3]] == ["holdout", "holdout2"]
+
+    assert script.main([str(default), str(default), str(cases)]) == 0
+    out = capsys.readouterr().out
+    assert "No case's rank moved." in out and "+0.0000" in out
+
+    # a changed network: lipoma_fat_necrosis made nearly impossible in the prior profile
+    changed = tmp_path / "changed"
+    shutil.copytree(default, changed)
+    profiles_path = changed / "profiles.yaml"
+    profiles = yaml.safe_load(profiles_path.read_text())
+    profiles["profiles"]["neutral"]["rows"][0]["probs"]["lipoma_fat_necrosis"] = 1e-6
+    profiles_path.write_text(yaml.safe_dump(profiles, sort_keys=False))
+    metrics, ranks = script.compare(sb.load_network(default), sb.load_network(changed), cases)
+    after = sb.evaluate(sb.load_network(changed), sb.load_cases(cases))
+    assert metrics.at["log_loss", "after"] == pytest.approx(after.metrics["log_loss"])
+    assert len(ranks) > 0
+    assert (ranks["rank_after"] == after.per_case.loc[ranks.index, "rank"]).all()
+    lipoma = ranks[ranks["diagnosis"] == "lipoma_fat_necrosis"]
+    assert len(lipoma) > 0 and (lipoma["rank_after"] > lipoma["rank_before"]).all()
