@@ -22,7 +22,7 @@ import pandas as pd
 import softcalc_bayes as sb
 
 ROOT = Path(__file__).resolve().parents[1]
-METRICS = ("top1", "top3", "top5", "log_loss", "brier")
+METRICS = ("n_cases", "top1", "top3", "top5", "log_loss", "brier")
 
 
 def default_sets() -> list[Path]:
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     summed = 0.0
     for folder in args.sets or default_sets():
         metrics, ranks = compare(before, after, folder)
-        n = len(list(sb.load_cases(folder)))
+        n = int(metrics.at["n_cases", "after"])
         total += n
         summed += n * (metrics.at["log_loss", "after"] - metrics.at["log_loss", "before"])
         t1, t3, ll = (metrics.loc[k] for k in ("top1", "top3", "log_loss"))
