@@ -115,10 +115,15 @@ def overlaps(drafts: list[dict[str, str]], network: Path | None = None) -> list[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path, help="case files to check")
+    parser.add_argument(
+        "files", nargs="+", type=Path, help="case files (or folders of them) to check"
+    )
     parser.add_argument("--network", type=Path, default=None, help="network folder")
     args = parser.parse_args(argv)
-    drafts = _cases(p.resolve() for p in args.files)
+    paths = [
+        q.resolve() for p in args.files for q in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+    ]
+    drafts = _cases(paths)
     found = overlaps(drafts, args.network)
     print("\n".join(found) if found else "no overlap found")
     print(f"{len(drafts)} cases checked")

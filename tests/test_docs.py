@@ -96,6 +96,9 @@ def test_case_overlap_script_finds_the_disclosed_overlaps(
     ]:
         assert any(case in line and f"source {source}" in line for line in out.splitlines())
     assert "86 cases checked" in out
+    # a folder stands for its case files
+    assert script.main([str(ROOT / "networks/holdout2")]) == 0
+    assert capsys.readouterr().out == out
     # a case is never reported against itself, and two patients of one report are found
     assert "d_nho_burns_child1_1992 (networks/holdout2/part_d.yaml): case d_nho_burns_child2" in out
     assert not any(
