@@ -31,8 +31,8 @@ demo: $(STAMP_RUN)
 	$(BIN)/softcalc demo
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check src tests benchmarks docs/hooks docs/calibration_strengths.py docs/dependency_effects.py docs/expected_scores.py docs/case_overlap.py docs/audit_priority.py docs/tail_audit.py docs/finding_surprisal.py docs/finding_ablation.py docs/compare_networks.py fuzz
-	$(BIN)/ruff format --check src tests benchmarks docs/hooks docs/calibration_strengths.py docs/dependency_effects.py docs/expected_scores.py docs/case_overlap.py docs/audit_priority.py docs/tail_audit.py docs/finding_surprisal.py docs/finding_ablation.py docs/compare_networks.py fuzz
+	$(BIN)/ruff check src tests benchmarks docs/hooks docs/calibration_strengths.py docs/dependency_effects.py docs/expected_scores.py docs/case_overlap.py docs/audit_priority.py docs/tail_audit.py docs/finding_surprisal.py docs/finding_ablation.py docs/compare_networks.py docs/site_counts.py fuzz
+	$(BIN)/ruff format --check src tests benchmarks docs/hooks docs/calibration_strengths.py docs/dependency_effects.py docs/expected_scores.py docs/case_overlap.py docs/audit_priority.py docs/tail_audit.py docs/finding_surprisal.py docs/finding_ablation.py docs/compare_networks.py docs/site_counts.py fuzz
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy

@@ -370,3 +370,47 @@ def test_compare_networks_script_lists_what_a_changed_row_moves(
     assert (ranks["rank_after"] == after.per_case.loc[ranks.index, "rank"]).all()
     lipoma = ranks[ranks["diagnosis"] == "lipoma_fat_necrosis"]
     assert len(lipoma) > 0 and (lipoma["rank_after"] > lipoma["rank_before"]).all()
+
+
+def test_site_counts_script_applies_the_pass_17_update(capsys: pytest.CaptureFixture[str]) -> None:
+    """``docs/site_counts.py`` (docs/knowledge-pass-17.md): a count pulls the row toward it by
+    the row's strength, regions outside the count keep their share, and bad input is named."""
+    import softcalc_bayes as sb
+
+    script = docs_script("site_counts")
+    old = script.current_row(sb.load_network(), "gout_tophus")
+    assert sum(old.values()) == pytest.approx(1.0)
+    assert script.update(old, {}, 30) == pytest.approx(old)  # no count, no change
+
+    hand = ["forearm_wrist_hand", "upper_arm_elbow", "leg_ankle_foot"]
+    new = script.update(old, {"forearm_wrist_hand": 30}, 30, mode="mention", covered=hand)
+    assert sum(new.values()) == pytest.approx(1.0)
+    for s in set(old) - set(hand):  # uncovered regions and multiple_sites unchanged
+        assert new[s] == pytest.approx(old[s])
+    mass = sum(old[s] for s in hand)
+    assert new["forearm_wrist_hand"] == pytest.approx(
+        mass * (old["forearm_wrist_hand"] / mass + 1) / 2
+    )
+    assert new["leg_ankle_foot"] < old["leg_ankle_foot"]
+
+    # patient mode: multiple_sites is a counted state like any other
+    both = script.update(old, {"multiple_sites": 10}, 10, mode="patient")
+    assert both["multiple_sites"] == pytest.approx((10 * old["multiple_sites"] + 10) / 20)
+    assert sum(script.rounded(both).values()) == pytest.approx(1.0, abs=1e-9)
+
+    for kwargs, message in [
+        ({"counts": {"thigh ": 1}}, "Unknown region 'thigh '"),
+        ({"counts": {"multiple_sites": 1}, "mode": "mention"}, "mention mode"),
+        ({"counts": {"knee": 1}, "covered": ["thigh"]}, "outside the covered regions: knee"),
+        ({"counts": {"knee": 1}, "mode": "lesion"}, "Unknown mode 'lesion'"),
+        ({"counts": {"knee": -1}}, "non-negative"),
+    ]:
+        counts = kwargs.pop("counts")
+        with pytest.raises(ValueError, match=message):
+            script.update(old, counts, 30, **kwargs)
+    with pytest.raises(ValueError, match="Unknown diagnosis 'gout'"):
+        script.current_row(sb.load_network(), "gout")
+
+    assert script.main(["gout_tophus", "--prior-strength", "30", "knee=10"]) == 0
+    out = capsys.readouterr().out
+    assert "strength to write: 40" in out and "n counted = 10" in out

@@ -101,6 +101,10 @@ DISCLOSED_OVERLAPS = {
     # after the first set was measured; found in pass 10, when the matcher learned journal
     # references (the source is cited by its table's address, the case by the article's).
     ("c_cppd_ankle_sadiq_2019", "crior_2019_tumoralpseudogout"),
+    # Became a source in pass 17 (its count of 59 earlier published cases, which excludes the
+    # case itself, re-sourced the CPPD site row), long after the second set was measured
+    # (disclosed in docs/knowledge-pass-17.md and networks/holdout2/README.md).
+    ("e_cppd_tarsal_qims", "unattributed_nd_qims_tumoralcppd"),
 }
 
 

@@ -1,0 +1,112 @@
+"""Update a diagnosis's ``anatomic_site`` row from a counted site distribution (knowledge pass 17).
+
+The current row (as compiled, the default spread included) is a Dirichlet prior whose weight
+is the row's strength (``networks/FORMAT.md``: strength is an equivalent sample size). A
+counted series updates it over the regions it covers::
+
+    new share = (S x old share + count) / (S + n)
+
+and the regions it does not cover keep their combined share. ``--mode patient``: each
+patient counted once, patients with lesions in two or more regions counted as
+``multiple_sites``. ``--mode mention``: the counts are lesions or region mentions, so
+multiplicity is unknown and ``multiple_sites`` keeps its value.
+
+    python docs/site_counts.py melorheostosis --prior-strength 5 --mode mention \\
+        thigh=9.5 knee=6.7 spine_paravertebral=5
+
+Prints the new row (every state, 4 decimals, summing to 1) and the strength S + n (at most
+200). Deterministic. ``docs/knowledge-pass-17.md`` gives the rule and every call made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+
+import softcalc_bayes as sb
+
+NODE = "anatomic_site"
+MULTIPLE = "multiple_sites"
+
+
+def current_row(net: sb.Network, diagnosis: str) -> dict[str, float]:
+    """The compiled ``anatomic_site`` probabilities of one diagnosis, by state."""
+    table = net.parameters()
+    mine = table[
+        (table["node"] == NODE) & table["parents"].map(lambda p: p.get("diagnosis") == diagnosis)
+    ]
+    if mine.empty:
+        valid = ", ".join(net.states("diagnosis"))
+        raise ValueError(f"Unknown diagnosis {diagnosis!r}. Valid diagnoses: {valid}")
+    return dict(zip(mine["state"], mine["value"].astype(float), strict=True))
+
+
+def update(
+    old: Mapping[str, float],
+    counts: Mapping[str, float],
+    prior_strength: float,
+    *,
+    mode: str = "patient",
+    covered: Sequence[str] | None = None,
+) -> dict[str, float]:
+    """The row after the counts, by the pass-17 rule (shares summing to 1)."""
+    states = list(old)
+    for s in (*counts, *(covered or ())):
+        if s not in old:
+            raise ValueError(f"Unknown region {s!r}. Valid regions: {', '.join(states)}")
+    if mode not in ("patient", "mention"):
+        raise ValueError(f"Unknown mode {mode!r}. Valid modes: patient, mention")
+    seen = list(covered) if covered else states
+    if mode == "mention":
+        if counts.get(MULTIPLE):
+            raise ValueError("In mention mode multiple_sites cannot be counted")
+        seen = [s for s in seen if s != MULTIPLE]
+    outside = [s for s, k in counts.items() if k and s not in seen]
+    if outside:
+        raise ValueError(f"Counts outside the covered regions: {', '.join(outside)}")
+    if prior_strength <= 0 or any(k < 0 for k in counts.values()):
+        raise ValueError("The prior strength must be positive and the counts non-negative")
+    n = float(sum(counts.values()))
+    mass = sum(old[s] for s in seen)
+    new = dict(old)
+    for s in seen:
+        new[s] = mass * (prior_strength * old[s] / mass + counts.get(s, 0.0)) / (prior_strength + n)
+    return new
+
+
+def rounded(row: Mapping[str, float]) -> dict[str, float]:
+    """Four decimals, the largest share absorbing the rounding so that the row sums to 1."""
+    out = {s: round(v, 4) for s, v in row.items()}
+    big = max(out, key=lambda s: out[s])
+    out[big] = round(out[big] + 1 - sum(out.values()), 4)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("diagnosis")
+    parser.add_argument("counts", nargs="+", help="region=count")
+    parser.add_argument("--prior-strength", type=float, required=True)
+    parser.add_argument("--mode", choices=["patient", "mention"], default="patient")
+    parser.add_argument("--covered", default="", help="comma-separated regions (default all)")
+    parser.add_argument("--network", default=None, help="network folder (default: the shipped)")
+    args = parser.parse_args(argv)
+    counts: dict[str, float] = {}
+    for item in args.counts:
+        state, _, k = item.partition("=")
+        counts[state] = counts.get(state, 0.0) + float(k)
+    net = sb.load_network(args.network) if args.network else sb.load_network()
+    old = current_row(net, args.diagnosis)
+    covered = [s for s in args.covered.split(",") if s] or None
+    new = rounded(update(old, counts, args.prior_strength, mode=args.mode, covered=covered))
+    n = sum(counts.values())
+    print(f"# n counted = {n:g}, prior strength {args.prior_strength:g}, mode {args.mode}")
+    for s in old:
+        print(f"{s:26s} old {old[s]:.4f}  count {counts.get(s, 0):>6g}  new {new[s]:.4f}")
+    print(f"strength to write: {min(200, round(args.prior_strength + n))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
