@@ -30,9 +30,12 @@ $(STAMP_BENCH): pyproject.toml | $(BIN)/python
 demo: $(STAMP_RUN)
 	$(BIN)/softcalc demo
 
+# Python files checked by ruff: the package, tests, benchmarks and the scripts next to the docs
+LINT_PATHS := src tests benchmarks docs/hooks docs/calibration_strengths.py docs/dependency_effects.py docs/expected_scores.py docs/case_overlap.py docs/audit_priority.py docs/tail_audit.py docs/finding_surprisal.py docs/finding_ablation.py docs/compare_networks.py docs/site_counts.py fuzz
+
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check src tests benchmarks docs/hooks docs/calibration_strengths.py docs/dependency_effects.py docs/expected_scores.py docs/case_overlap.py docs/audit_priority.py docs/tail_audit.py docs/finding_surprisal.py docs/finding_ablation.py docs/compare_networks.py docs/site_counts.py fuzz
-	$(BIN)/ruff format --check src tests benchmarks docs/hooks docs/calibration_strengths.py docs/dependency_effects.py docs/expected_scores.py docs/case_overlap.py docs/audit_priority.py docs/tail_audit.py docs/finding_surprisal.py docs/finding_ablation.py docs/compare_networks.py docs/site_counts.py fuzz
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
