@@ -1,7 +1,9 @@
-"""Update a diagnosis's ``anatomic_site`` row from a counted site distribution (knowledge pass 17).
+"""Update a diagnosis's row of a finding from a counted distribution (knowledge passes 17, 18).
 
-The current row (as compiled, the default spread included) is a Dirichlet prior whose weight
-is the row's strength (``networks/FORMAT.md``: strength is an equivalent sample size). A
+Written for the ``anatomic_site`` rows of pass 17; ``--node`` applies the same rule to any
+finding whose only parent is the diagnosis (pass 18: age, sex, history findings). The current
+row (as compiled, the default spread included) is a Dirichlet prior whose weight is the row's
+strength (``networks/FORMAT.md``: strength is an equivalent sample size). A
 counted series updates it over the regions it covers::
 
     new share = (S x old share + count) / (S + n)
@@ -13,6 +15,9 @@ multiplicity is unknown and ``multiple_sites`` keeps its value.
 
     python docs/site_counts.py melorheostosis --prior-strength 5 --mode mention \\
         thigh=9.5 knee=6.7 spine_paravertebral=5
+
+    python docs/site_counts.py tumoral_calcinosis --node age_group --prior-strength 8 \\
+        infant_0_2=3 child_3_12=12 adolescent_13_19=9
 
 Prints the new row (every state, 4 decimals, summing to 1) and the strength S + n (at most
 200). Deterministic. ``docs/knowledge-pass-17.md`` gives the rule and every call made.
@@ -30,12 +35,22 @@ NODE = "anatomic_site"
 MULTIPLE = "multiple_sites"
 
 
-def current_row(net: sb.Network, diagnosis: str) -> dict[str, float]:
-    """The compiled ``anatomic_site`` probabilities of one diagnosis, by state."""
+def current_row(net: sb.Network, diagnosis: str, node: str = NODE) -> dict[str, float]:
+    """The compiled probabilities of one diagnosis's row of ``node``, by state.
+
+    Only findings whose one parent is the diagnosis have such a row.
+    """
     table = net.parameters()
-    mine = table[
-        (table["node"] == NODE) & table["parents"].map(lambda p: p.get("diagnosis") == diagnosis)
-    ]
+    if node not in set(table["node"]):
+        valid = ", ".join(sorted(set(table["node"])))
+        raise ValueError(f"Unknown finding {node!r}. Valid findings: {valid}")
+    rows = table[table["node"] == node]
+    if any(set(p) != {"diagnosis"} for p in rows["parents"]):
+        raise ValueError(
+            f"Finding {node!r} has parents other than the diagnosis; its rows are not one "
+            "distribution per diagnosis"
+        )
+    mine = rows[rows["parents"].map(lambda p: p.get("diagnosis") == diagnosis)]
     if mine.empty:
         valid = ", ".join(net.states("diagnosis"))
         raise ValueError(f"Unknown diagnosis {diagnosis!r}. Valid diagnoses: {valid}")
@@ -50,13 +65,20 @@ def update(
     mode: str = "patient",
     covered: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """The row after the counts, by the pass-17 rule (shares summing to 1)."""
+    """The row after the counts, by the pass-17 rule (shares summing to 1).
+
+    ``mode="mention"`` applies to site rows only (their ``multiple_sites`` state); for any
+    other finding the counts are patients (``mode="patient"``).
+    """
     states = list(old)
+    label = "region" if MULTIPLE in old else "state"
     for s in (*counts, *(covered or ())):
         if s not in old:
-            raise ValueError(f"Unknown region {s!r}. Valid regions: {', '.join(states)}")
+            raise ValueError(f"Unknown {label} {s!r}. Valid {label}s: {', '.join(states)}")
     if mode not in ("patient", "mention"):
         raise ValueError(f"Unknown mode {mode!r}. Valid modes: patient, mention")
+    if mode == "mention" and MULTIPLE not in old:
+        raise ValueError("Mention mode applies to anatomic_site rows only")
     seen = list(covered) if covered else states
     if mode == "mention":
         if counts.get(MULTIPLE):
@@ -64,7 +86,7 @@ def update(
         seen = [s for s in seen if s != MULTIPLE]
     outside = [s for s, k in counts.items() if k and s not in seen]
     if outside:
-        raise ValueError(f"Counts outside the covered regions: {', '.join(outside)}")
+        raise ValueError(f"Counts outside the covered {label}s: {', '.join(outside)}")
     if prior_strength <= 0 or any(k < 0 for k in counts.values()):
         raise ValueError("The prior strength must be positive and the counts non-negative")
     n = float(sum(counts.values()))
@@ -86,18 +108,27 @@ def rounded(row: Mapping[str, float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("diagnosis")
-    parser.add_argument("counts", nargs="+", help="region=count")
+    parser.add_argument("counts", nargs="+", help="state=count")
     parser.add_argument("--prior-strength", type=float, required=True)
     parser.add_argument("--mode", choices=["patient", "mention"], default="patient")
-    parser.add_argument("--covered", default="", help="comma-separated regions (default all)")
+    parser.add_argument("--covered", default="", help="comma-separated states (default all)")
+    parser.add_argument("--node", default=NODE, help="finding (default anatomic_site)")
     parser.add_argument("--network", default=None, help="network folder (default: the shipped)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     counts: dict[str, float] = {}
     for item in args.counts:
         state, _, k = item.partition("=")
         counts[state] = counts.get(state, 0.0) + float(k)
     net = sb.load_network(args.network) if args.network else sb.load_network()
-    old = current_row(net, args.diagnosis)
+    old = current_row(net, args.diagnosis, args.node)
     covered = [s for s in args.covered.split(",") if s] or None
     new = rounded(update(old, counts, args.prior_strength, mode=args.mode, covered=covered))
     n = sum(counts.values())

@@ -414,3 +414,35 @@ def test_site_counts_script_applies_the_pass_17_update(capsys: pytest.CaptureFix
     assert script.main(["gout_tophus", "--prior-strength", "30", "knee=10"]) == 0
     out = capsys.readouterr().out
     assert "strength to write: 40" in out and "n counted = 10" in out
+
+
+def test_site_counts_script_updates_other_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    """``docs/site_counts.py --node`` (knowledge pass 18): the same rule on any finding whose
+    only parent is the diagnosis; other findings, and site-only options, are refused by name."""
+    import softcalc_bayes as sb
+
+    script = docs_script("site_counts")
+    net = sb.load_network()
+    old = script.current_row(net, "tumoral_calcinosis", "age_group")
+    assert list(old) == list(net.states("age_group"))
+    new = script.update(old, {"child_3_12": 10, "adult_20_39": 10}, 20)
+    assert new["child_3_12"] == pytest.approx((20 * old["child_3_12"] + 10) / 40)
+    assert new["adult_60_plus"] == pytest.approx(old["adult_60_plus"] / 2)
+    assert sum(new.values()) == pytest.approx(1.0)
+
+    for call, message in [
+        (lambda: script.current_row(net, "gout_tophus", "compartment"), "parents other than"),
+        (lambda: script.current_row(net, "gout_tophus", "age"), "Unknown finding 'age'"),
+        (lambda: script.update(old, {"child": 1}, 5), "Unknown state 'child'"),
+        (lambda: script.update(old, {"child_3_12": 1}, 5, mode="mention"), "anatomic_site rows"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+    argv = ["tumoral_calcinosis", "--node", "sex", "--prior-strength", "10", "female=5"]
+    assert script.main(argv) == 0
+    assert "strength to write: 15" in capsys.readouterr().out
+    assert (
+        script.main(["gout_tophus", "--node", "compartment", "--prior-strength", "1", "x=1"]) == 2
+    )
+    assert "parents other than the diagnosis" in capsys.readouterr().err
