@@ -44,12 +44,22 @@ DISPLAY_OPTIONS = ("inline", "lang")
 PLACEHOLDER = re.compile(r"not shown|not recorded|authors? (and|not)|unattributed", re.IGNORECASE)
 
 
+ARCHIVES = (".zip", ".tar.gz", ".tgz")
+
+
 def links(text: str) -> set[str]:
-    """DOIs, normalised web addresses and journal references (``ref:year;volume:page``)."""
+    """DOIs, normalised web addresses and journal references (``ref:year;volume:page``).
+
+    The address of an archive of many documents (``.zip``, ``.tar.gz``, ``.tgz``) names a
+    collection, not an article, so it is not a link (two letters of one journal read from
+    the same corpus archive are different articles).
+    """
     out = {m.lower().rstrip(".)") for m in DOI.findall(text)}
     out |= {f"ref:{year};{volume}:{page}" for year, volume, page in REFERENCE.findall(text)}
     for url in URL.findall(text):
         parts = urlsplit(url.lower().rstrip("/.,;:!?"))
+        if parts.path.endswith(ARCHIVES):
+            continue
         query = urlencode(
             sorted((k, v) for k, v in parse_qsl(parts.query) if k not in DISPLAY_OPTIONS)
         )

@@ -125,6 +125,10 @@ def test_case_overlap_script_finds_the_disclosed_overlaps(
     assert script.links(spanish) == script.links(english) == {"ref:2011;55:292"}
     assert script.links("Case Rep Orthop. 2019;2019:9617184.") == {"ref:2019;2019:9617184"}
     assert script.links("BMC Cancer. 2010;10:645") != script.links("BMC Cancer. 2010;10:646")
+    # a corpus archive holds many articles: its address links nothing
+    archive = "read in https://dmice.ohsu.edu/trec-gen/data/2006/documents/rheumatolgy.zip"
+    assert script.links(archive) == set()
+    assert script.links("https://x.org/data.tgz and https://x.org/b.tar.gz") == set()
 
 
 def test_audit_priority_script_ranks_rows_by_the_stated_formula(
