@@ -221,6 +221,22 @@ def test_tiny_network_tables(tmp_path: Path, tiny_files: Files) -> None:
     np.testing.assert_allclose(spec.nodes["diagnosis"].cpt[0], [0.25, 0.5, 0.25])
 
 
+def test_single_unlisted_state_under_proportional_takes_the_row_provenance(
+    tmp_path: Path, tiny_files: Files
+) -> None:
+    """With one state left unlisted, the row alone fixes its value (the whole complement), so
+    it carries the row's provenance, as a declared remainder state does (networks/FORMAT.md);
+    with two or more unlisted, their split and provenance follow the default row."""
+    tiny_files["nodes/colour.yaml"]["rows"][0]["probs"] = {"red": 0.6, "green": 0.1}
+    spec = load_spec(write_network(tmp_path, tiny_files))
+    colour = spec.nodes["colour"]
+    np.testing.assert_allclose(colour.cpt[1], [0.6, 0.1, 0.3])
+    assert colour.is_default[1].tolist() == [False, False, False]
+    assert colour.is_default[0].tolist() == [True, True, True]  # d1 has no row
+    blue = colour.provenance[1][2]
+    assert (blue.basis, blue.source) == ("clinical_inference", "src_a")
+
+
 def test_more_specific_row_wins(tmp_path: Path, tiny_files: Files) -> None:
     tiny_files["nodes/test.yaml"]["parents"] = ["latent", "diagnosis"]
     tiny_files["nodes/test.yaml"]["rows"].append(

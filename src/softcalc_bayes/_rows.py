@@ -257,6 +257,10 @@ def _complete(
             )
         shape = np.ones(len(unlisted))
     values[unlisted] = rest * shape / shape.sum()
+    if len(unlisted) == 1:
+        # One unlisted state takes the whole complement: its value follows from the row's own
+        # entries, so it carries the row's provenance, as a declared remainder state does.
+        return values, prov, from_default
     for i in unlisted:
         prov[i], from_default[i] = default[1][i], True
     return values, prov, from_default
