@@ -243,8 +243,9 @@ def _csv_sets(frame: pd.DataFrame, net: Network, keep: Sequence[str]) -> pd.Data
             continue
         rows = np.flatnonzero(commas).tolist()
         cells = values.astype(object).to_numpy(copy=True)
+        states = net.states(column)
         for i in rows:  # one by one: a tuple is one cell
-            cells[i] = comma_set(cells[i], net.states(column))
+            cells[i] = comma_set(cells[i], states)
         if any(isinstance(cells[i], tuple) for i in rows):
             out = out.copy() if out is frame else out
             out[column] = pd.Series(cells, index=frame.index, dtype=object)
