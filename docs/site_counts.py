@@ -1,7 +1,8 @@
 """Update a diagnosis's row of a finding from a counted distribution (knowledge passes 17, 18).
 
 Written for the ``anatomic_site`` rows of pass 17; ``--node`` applies the same rule to any
-finding whose only parent is the diagnosis (pass 18: age, sex, history findings). The current
+finding whose only parent is the diagnosis (pass 18: age, sex, history findings), and
+``--given`` binds a latent second parent (pass 19: ``--given cppd_form=tumoral``). The current
 row (as compiled, the default spread included) is a Dirichlet prior whose weight is the row's
 strength (``networks/FORMAT.md``: strength is an equivalent sample size). A
 counted series updates it over the regions it covers::
@@ -35,26 +36,55 @@ NODE = "anatomic_site"
 MULTIPLE = "multiple_sites"
 
 
-def current_row(net: sb.Network, diagnosis: str, node: str = NODE) -> dict[str, float]:
+def current_row(
+    net: sb.Network,
+    diagnosis: str,
+    node: str = NODE,
+    given: Mapping[str, str] | None = None,
+) -> dict[str, float]:
     """The compiled probabilities of one diagnosis's row of ``node``, by state.
 
-    Only findings whose one parent is the diagnosis have such a row.
+    Only findings whose parents are the diagnosis and latent nodes have such a row. A
+    latent parent (e.g. ``cppd_form``, knowledge pass 19) is bound by ``given``; left
+    unbound, the diagnosis's rows must not depend on it.
     """
     table = net.parameters()
     if node not in set(table["node"]):
         valid = ", ".join(sorted(set(table["node"])))
         raise ValueError(f"Unknown finding {node!r}. Valid findings: {valid}")
     rows = table[table["node"] == node]
-    if any(set(p) != {"diagnosis"} for p in rows["parents"]):
+    parents = set().union(*map(set, rows["parents"]))
+    observed = sorted(parents - {"diagnosis"} - set(net.latent))
+    if observed:
         raise ValueError(
-            f"Finding {node!r} has parents other than the diagnosis; its rows are not one "
-            "distribution per diagnosis"
+            f"Finding {node!r} has parents other than the diagnosis ({', '.join(observed)}); "
+            "its rows are not one distribution per diagnosis"
         )
+    given = dict(given or {})
+    for parent, state in given.items():
+        if parent not in parents - {"diagnosis"}:
+            valid = ", ".join(sorted(parents - {"diagnosis"})) or "none"
+            raise ValueError(
+                f"Unknown latent parent {parent!r} of {node!r}. Valid latent parents: {valid}"
+            )
+        if state not in net.states(parent):
+            valid = ", ".join(net.states(parent))
+            raise ValueError(f"Unknown state {state!r} of {parent!r}. Valid states: {valid}")
     mine = rows[rows["parents"].map(lambda p: p.get("diagnosis") == diagnosis)]
     if mine.empty:
         valid = ", ".join(net.states("diagnosis"))
         raise ValueError(f"Unknown diagnosis {diagnosis!r}. Valid diagnoses: {valid}")
-    return dict(zip(mine["state"], mine["value"].astype(float), strict=True))
+    mine = mine[mine["parents"].map(lambda p: all(p[q] == s for q, s in given.items()))]
+    values: dict[str, set[float]] = {}
+    for state, value in zip(mine["state"], mine["value"].astype(float), strict=True):
+        values.setdefault(state, set()).add(round(value, 12))
+    if any(len(v) > 1 for v in values.values()):
+        free = sorted(parents - {"diagnosis"} - set(given))
+        raise ValueError(
+            f"The {diagnosis!r} row of {node!r} depends on the latent parent(s) "
+            f"{', '.join(free)}; bind each with --given PARENT=STATE"
+        )
+    return {state: v.pop() for state, v in values.items()}
 
 
 def update(
@@ -113,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["patient", "mention"], default="patient")
     parser.add_argument("--covered", default="", help="comma-separated states (default all)")
     parser.add_argument("--node", default=NODE, help="finding (default anatomic_site)")
+    parser.add_argument(
+        "--given",
+        action="append",
+        default=[],
+        help="PARENT=STATE binding a latent parent of the finding (e.g. cppd_form=tumoral)",
+    )
     parser.add_argument("--network", default=None, help="network folder (default: the shipped)")
     args = parser.parse_args(argv)
     try:
@@ -128,7 +164,13 @@ def _run(args: argparse.Namespace) -> int:
         state, _, k = item.partition("=")
         counts[state] = counts.get(state, 0.0) + float(k)
     net = sb.load_network(args.network) if args.network else sb.load_network()
-    old = current_row(net, args.diagnosis, args.node)
+    given: dict[str, str] = {}
+    for item in args.given:
+        parent, sep, state = item.partition("=")
+        if not sep:
+            raise ValueError(f"Expected --given PARENT=STATE, got {item!r}")
+        given[parent] = state
+    old = current_row(net, args.diagnosis, args.node, given)
     covered = [s for s in args.covered.split(",") if s] or None
     new = rounded(update(old, counts, args.prior_strength, mode=args.mode, covered=covered))
     n = sum(counts.values())

@@ -450,3 +450,44 @@ def test_site_counts_script_updates_other_findings(capsys: pytest.CaptureFixture
         script.main(["gout_tophus", "--node", "compartment", "--prior-strength", "1", "x=1"]) == 2
     )
     assert "parents other than the diagnosis" in capsys.readouterr().err
+
+
+def test_site_counts_script_binds_a_latent_parent(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--given`` (knowledge pass 19): a finding with a latent second parent has one row per
+    state of that parent; the script reads the bound one and refuses an unbound dependence."""
+    import softcalc_bayes as sb
+
+    script = docs_script("site_counts")
+    net = sb.load_network()
+    rows = net.parameters()
+    rows = rows[(rows["node"] == "distribution")]
+    cppd = rows[rows["parents"].map(lambda p: p.get("diagnosis") == "cppd_deposition")]
+    by_form = {
+        form: dict(
+            zip(
+                cppd[cppd["parents"].map(lambda p, f=form: p["cppd_form"] == f)]["state"],
+                cppd[cppd["parents"].map(lambda p, f=form: p["cppd_form"] == f)]["value"],
+                strict=True,
+            )
+        )
+        for form in net.states("cppd_form")
+    }
+    for form, expected in by_form.items():
+        got = script.current_row(net, "cppd_deposition", "distribution", {"cppd_form": form})
+        assert got == pytest.approx(expected)
+    # a diagnosis whose rows do not bind the form reads the same row unbound
+    assert script.current_row(net, "gout_tophus", "distribution") == pytest.approx(
+        script.current_row(net, "gout_tophus", "distribution", {"cppd_form": "tumoral"})
+    )
+    if by_form["articular"] != pytest.approx(by_form["tumoral"]):
+        with pytest.raises(ValueError, match="depends on the latent parent"):
+            script.current_row(net, "cppd_deposition", "distribution")
+    for given, message in [
+        ({"lesion_stage": "mature"}, "Unknown latent parent 'lesion_stage'"),
+        ({"cppd_form": "tophus"}, "Unknown state 'tophus' of 'cppd_form'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            script.current_row(net, "cppd_deposition", "distribution", given)
+    argv = ["cppd_deposition", "--node", "sex", "--given", "cppd_form", "--prior-strength", "1"]
+    assert script.main([*argv, "female=1"]) == 2
+    assert "Expected --given PARENT=STATE" in capsys.readouterr().err

@@ -67,7 +67,14 @@ def test_latent_nodes_tie_concordant_tests(net: Network) -> None:
         assert net.node(lab).parents == ("mineral_metabolism",)
     for finding in ("zonal_pattern", "mineralization_pattern", "evolution"):
         assert "lesion_stage" in net.node(finding).parents
-    assert set(net.latent) == {"amplification_12q", "mineral_metabolism", "lesion_stage"}
+    for finding in ("anatomic_site", "compartment", "distribution", "lesion_size", "sex"):
+        assert "cppd_form" in net.node(finding).parents
+    assert set(net.latent) == {
+        "amplification_12q",
+        "mineral_metabolism",
+        "lesion_stage",
+        "cppd_form",
+    }
 
 
 def test_parameters_table(net: Network) -> None:
