@@ -229,15 +229,38 @@ SITE_RULES = {  # knowledge pass 4, section 4c: anatomically impossible by defin
 
 
 def _compartment_by_site(net: Network) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """The compartment table as (diagnosis, form of CPPD, site, compartment).
+
+    Its parents are the diagnosis, the site and the latent CPPD form (knowledge pass 19);
+    the form matters only for CPPD, so every other diagnosis has one slice per form, equal.
+    """
     node = net.spec.nodes["compartment"]
-    assert node.parents == ("diagnosis", "anatomic_site")
+    assert node.parents == ("diagnosis", "anatomic_site", "cppd_form")
     sites, states = net.states("anatomic_site"), node.states
-    return node.cpt.reshape(len(net.states(net.target)), len(sites), len(states)), sites, states
+    shape = (len(net.states(net.target)), len(sites), len(net.states("cppd_form")), len(states))
+    return node.cpt.reshape(shape).transpose(0, 2, 1, 3), sites, states
+
+
+def _site_table(net: Network) -> np.ndarray:
+    """P(site | diagnosis, form of CPPD) as (diagnosis, form, site)."""
+    node = net.spec.nodes["anatomic_site"]
+    assert node.parents == ("diagnosis", "cppd_form")
+    forms = len(net.states("cppd_form"))
+    return node.cpt.reshape(len(net.states(net.target)), forms, -1)
+
+
+def test_compartment_depends_on_the_form_only_for_cppd(net: Network) -> None:
+    cpt = _compartment_by_site(net)[0]
+    diagnoses = net.states(net.target)
+    cppd = diagnoses.index("cppd_deposition")
+    others = [d for d in range(len(diagnoses)) if d != cppd]
+    np.testing.assert_array_equal(cpt[others, 0], cpt[others, 1])
+    assert not np.allclose(cpt[cppd, 0], cpt[cppd, 1])
 
 
 def test_compartment_rows_are_marginal_over_sites(net: Network, tmp_path: Path) -> None:
     # marginal_over (knowledge pass 4, section 4c): mixing the site slices over
-    # P(site | diagnosis) gives back each row as written in compartment.yaml
+    # P(site | diagnosis, form) gives back each row as written in compartment.yaml
     sites, states = net.states("anatomic_site"), net.spec.nodes["compartment"].states
     folder = tmp_path / "default"
     shutil.copytree(default_network_path(), folder)
@@ -246,31 +269,35 @@ def test_compartment_rows_are_marginal_over_sites(net: Network, tmp_path: Path) 
     assert doc.pop("marginal_over") == "anatomic_site"
     del doc["impossible"]  # without rules every site slice is the row as written
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    plain = load_spec(folder).nodes["compartment"].cpt.reshape(-1, len(sites), len(states))
-    written = plain[:, 0]
-    assert np.array_equal(plain, np.repeat(written[:, None], len(sites), axis=1))
+    forms = len(net.states("cppd_form"))
+    plain = load_spec(folder).nodes["compartment"].cpt.reshape(-1, len(sites), forms, len(states))
+    plain = plain.transpose(0, 2, 1, 3)
+    written = plain[:, :, 0]
+    assert np.array_equal(plain, np.repeat(written[:, :, None], len(sites), axis=2))
     cpt = _compartment_by_site(net)[0]
-    mixed = np.einsum("ds,dsc->dc", net.spec.nodes["anatomic_site"].cpt, cpt)
+    mixed = np.einsum("dfs,dfsc->dfc", _site_table(net), cpt)
     np.testing.assert_allclose(mixed, written, atol=1e-9)
     diagnoses = net.states(net.target)
     # a retroperitoneal ALT/WDLPS is in the body cavity far more often than its 0.34 overall
     alt = diagnoses.index("alt_wdlps")
-    assert cpt[alt, sites.index("retroperitoneum_abdomen"), states.index("visceral_cavity")] > 0.6
+    r, v = sites.index("retroperitoneum_abdomen"), states.index("visceral_cavity")
+    assert np.all(cpt[alt, :, r, v] > 0.6)
 
 
 def test_compartment_site_slices_are_one_tilted_row_masked(net: Network) -> None:
-    # closest to independence: per diagnosis, every site slice is one row (the written row
-    # times a factor per compartment) with the impossible compartments removed
+    # closest to independence: per diagnosis (and form), every site slice is one row (the
+    # written row times a factor per compartment) with the impossible compartments removed
     cpt, sites, states = _compartment_by_site(net)
-    zeros = net.spec.nodes["compartment"].structural_zeros().reshape(cpt.shape)
-    written = cpt[:, sites.index("trunk_wall")]  # a site without a rule: the tilted row
+    zeros = net.spec.nodes["compartment"].structural_zeros()
+    zeros = zeros.reshape(cpt.shape[0], len(sites), cpt.shape[1], len(states)).transpose(0, 2, 1, 3)
+    written = cpt[:, :, sites.index("trunk_wall")]  # a site without a rule: the tilted row
     for s, site in enumerate(sites):
         mask = np.array([state in SITE_RULES.get(site, set()) for state in states])
-        np.testing.assert_allclose(cpt[:, s].sum(axis=1), 1.0, atol=1e-12)
-        assert np.all((cpt[:, s] == 0) == mask), site  # zeros exactly at the excluded states
-        assert np.all(zeros[:, s] == mask), site
-        kept = written[:, ~mask]
-        np.testing.assert_allclose(cpt[:, s][:, ~mask], kept / kept.sum(axis=1, keepdims=True))
+        np.testing.assert_allclose(cpt[:, :, s].sum(axis=-1), 1.0, atol=1e-12)
+        assert np.all((cpt[:, :, s] == 0) == mask), site  # zeros exactly at the excluded states
+        assert np.all(zeros[:, :, s] == mask), site
+        kept = written[:, :, ~mask]
+        np.testing.assert_allclose(cpt[:, :, s][:, :, ~mask], kept / kept.sum(-1, keepdims=True))
 
 
 def test_retroperitoneal_cavity_mass_is_not_penalised_twice(net: Network) -> None:
@@ -278,8 +305,9 @@ def test_retroperitoneal_cavity_mass_is_not_penalised_twice(net: Network) -> Non
     cpt, sites, states = _compartment_by_site(net)
     r, v = sites.index("retroperitoneum_abdomen"), states.index("visceral_cavity")
     prior = net.spec.nodes[net.target].cpt[0]
-    site = net.spec.nodes["anatomic_site"].cpt[:, r]
-    brute = prior * site * cpt[:, r, v]  # by hand from the built tables
+    form = net.spec.nodes["cppd_form"].cpt  # (diagnosis, form)
+    site = _site_table(net)[:, :, r]
+    brute = prior * (form * site * cpt[:, :, r, v]).sum(axis=1)  # by hand from the tables
     np.testing.assert_allclose(
         net.posterior(evidence).reindex(net.states(net.target)).to_numpy(),
         brute / brute.sum(),
@@ -287,10 +315,10 @@ def test_retroperitoneal_cavity_mass_is_not_penalised_twice(net: Network) -> Non
     )
     # against independence (written rows, i.e. the mix over sites): lipoma's subcutaneous
     # 0.60 no longer counts against it in the retroperitoneum
-    written = np.einsum("ds,dsc->dc", net.spec.nodes["anatomic_site"].cpt, cpt)
+    written = np.einsum("dfs,dfsc->dfc", _site_table(net), cpt)[:, 0]
     d = net.states(net.target)
     lipoma, ddlps = d.index("lipoma_fat_necrosis"), d.index("ddlps")
-    ratio_now = cpt[lipoma, r, v] / cpt[ddlps, r, v]
+    ratio_now = cpt[lipoma, 0, r, v] / cpt[ddlps, 0, r, v]
     ratio_independent = written[lipoma, v] / written[ddlps, v]
     assert ratio_now > 2 * ratio_independent  # lipoma's subcutaneous 0.60 no longer counts
 
@@ -303,3 +331,13 @@ def test_lesions_in_two_regions_are_never_solitary(net: Network) -> None:
         site = net.posterior({"diagnosis": diagnosis}, target="anatomic_site")
         spread = net.posterior({"diagnosis": diagnosis}, target="distribution")
         assert site["multiple_sites"] <= spread["multifocal"] + spread["diffuse"] + 1e-9, diagnosis
+    # and within each form of CPPD (knowledge pass 19), from the tables
+    site, spread = _site_table(net), net.spec.nodes["distribution"].cpt
+    assert net.spec.nodes["distribution"].parents == ("diagnosis", "cppd_form")
+    cppd = net.states("diagnosis").index("cppd_deposition")
+    forms = len(net.states("cppd_form"))
+    multiple = net.states("anatomic_site").index("multiple_sites")
+    solitary = net.states("distribution").index("solitary")
+    for f in range(forms):
+        row = spread.reshape(-1, forms, spread.shape[-1])[cppd, f]
+        assert site[cppd, f, multiple] <= 1 - row[solitary] + 1e-9, net.states("cppd_form")[f]

@@ -67,7 +67,7 @@ def test_latent_nodes_tie_concordant_tests(net: Network) -> None:
         assert net.node(lab).parents == ("mineral_metabolism",)
     for finding in ("zonal_pattern", "mineralization_pattern", "evolution"):
         assert "lesion_stage" in net.node(finding).parents
-    for finding in ("anatomic_site", "compartment", "distribution", "lesion_size", "sex"):
+    for finding in ("anatomic_site", "compartment", "distribution", "relation_to_bone"):
         assert "cppd_form" in net.node(finding).parents
     assert set(net.latent) == {
         "amplification_12q",
