@@ -370,17 +370,45 @@ def test_sobol_groups_and_values() -> None:
     assert si.index.name == "group"
     assert set(si.index) == {
         "prior",
-        "anatomic_site",
+        "cppd_form",  # anatomic_site sits below the latent form of CPPD (knowledge pass 19)
         "fat_in_lesion",
         "sex",
         "amplification_12q",
         "mineral_metabolism",
         "lesion_stage",  # mineralization_pattern sits below the latent lesion stage
     }
+    assert si.attrs["groups"] == "node"
     assert np.all(np.isfinite(si.to_numpy()))
     assert list(si["ST"]) == sorted(si["ST"], reverse=True)
     assert np.all(si["ST"] >= si["S1"] - si["S1_conf"] - si["ST_conf"] - 0.05)
     assert np.all(si[["S1_conf", "ST_conf"]].to_numpy() >= 0)
+
+
+def test_sobol_groups_by_table_split_latent_components() -> None:
+    # "table": every table its own group, so a finding below a latent node is apart from it;
+    # the inputs are the same as under "node", only grouped more finely
+    by_node = sobol_indices(NET, LATENT_CASE, n_base=64, seed=0)
+    by_table = sobol_indices(NET, LATENT_CASE, groups="table", n_base=64, seed=0)
+    assert by_table.attrs["groups"] == "table"
+    assert set(by_table.index) == {
+        "prior",
+        "anatomic_site",
+        "cppd_form",
+        "fat_in_lesion",
+        "sex",
+        "mdm2_cdk4_ihc",
+        "mdm2_fish",
+        "amplification_12q",
+        "serum_calcium",
+        "mineral_metabolism",
+        "mineralization_pattern",
+        "lesion_stage",
+    }
+    for name in ("prior", "fat_in_lesion", "sex"):  # groups of one table: the same index
+        np.testing.assert_allclose(by_table.loc[name, "ST"], by_node.loc[name, "ST"], atol=0.1)
+    assert np.all(np.isfinite(by_table.to_numpy()))
+    with pytest.raises(InvalidParameterError, match="groups"):
+        sobol_indices(NET, LATENT_CASE, groups="tables", n_base=8, seed=0)
 
 
 def test_sobol_reproducible() -> None:
@@ -434,7 +462,8 @@ def test_observed_second_parent_is_fixed_not_summed() -> None:
     plan = _plan(NET, evidence)
     shapes = {b.node: b.a.shape for b in plan.blocks}
     assert shapes["recurrence_after_excision"] == (len(DIAGNOSES),)
-    assert shapes["compartment"] == (len(DIAGNOSES),)
+    # compartment has the latent CPPD form as a third parent: it is summed, the site fixed
+    assert shapes["compartment"] == (len(DIAGNOSES) * len(NET.states("cppd_form")),)
     sharp = scaled(NET, 1e7)
     s = posterior_uncertainty(sharp, evidence, n_samples=400, seed=5).summary
     np.testing.assert_allclose(s["mean"], s["posterior"], atol=2e-3)
@@ -449,10 +478,13 @@ def test_fitted_row_keeps_the_share_of_its_diagnosis_rows_evidence() -> None:
     plan = _plan(NET, {"anatomic_site": site, "compartment": state})
     block = next(b for b in plan.blocks if b.node == "compartment")
     node = NET.spec.nodes["compartment"]
-    sites = NET.states("anatomic_site")
-    cpt = node.cpt.reshape(len(DIAGNOSES), len(sites), len(node.states))
-    written = np.einsum("ds,dsc->dc", NET.spec.nodes["anatomic_site"].cpt, cpt)
-    rows = np.arange(len(DIAGNOSES)) * len(sites) + sites.index(site)
+    assert node.parents == ("diagnosis", "anatomic_site", "cppd_form")
+    sites, forms = NET.states("anatomic_site"), NET.states("cppd_form")
+    cpt = node.cpt.reshape(len(DIAGNOSES), len(sites), len(forms), len(node.states))
+    site_cpt = NET.spec.nodes["anatomic_site"].cpt.reshape(len(DIAGNOSES), len(forms), len(sites))
+    written = np.einsum("dfs,dsfc->dfc", site_cpt, cpt).reshape(-1, len(node.states))
+    d, f = np.divmod(np.arange(len(DIAGNOSES) * len(forms)), len(forms))
+    rows = (d * len(sites) + sites.index(site)) * len(forms) + f  # the observed site's rows
     strength = np.array([[p.strength for p in node.provenance[r]] for r in rows])
     possible = ~node.structural_zeros()[rows]
     # one strength over the possible entries of a row (the zeros carry the rule's): exact
