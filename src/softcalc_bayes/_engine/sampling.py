@@ -11,6 +11,13 @@ given as a set of states S is, by the aggregation property of the Dirichlet, a B
 block of ``sum_{s in S} p_s`` when no other sampled table has it as a parent; when one
 does, its whole rows are drawn and the states outside S are masked to zero. Draws are
 made in log space so tiny entries never underflow to zero.
+
+A row is one parameter however many parent configurations it serves: where a table's
+rows are identical across the states of a parent that the query sums over (a latent
+node such as the form of CPPD, or an unobserved second parent, for the diagnoses whose
+row does not depend on it), those rows are drawn once and shared (``_Block.tie``).
+Drawing each copy on its own would average independent draws in the sum over that
+parent and understate the row's uncertainty.
 """
 
 from __future__ import annotations
@@ -45,7 +52,9 @@ class _Block:
     shape ``(n, rows)``. ``dirichlet``: whole rows; ``a`` has shape ``(rows, card)``;
     values are ``log p`` with shape ``(n, rows, card)``. ``mask`` (dirichlet only, a
     boolean over the node's states) keeps the states of a set of states: the others
-    are set to ``log 0`` after the draw.
+    are set to ``log 0`` after the draw. ``tie`` (optional) maps each row the query
+    uses to its row in ``a`` and ``b``, which then hold only the distinct parameters
+    (:func:`_ties`); the values are expanded to every row after the draw.
     """
 
     node: str
@@ -54,6 +63,11 @@ class _Block:
     a: np.ndarray
     b: np.ndarray
     mask: np.ndarray | None = None
+    tie: np.ndarray | None = None
+
+    def expanded(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (sample axis first) for every row the query uses."""
+        return values if self.tie is None else values[:, self.tie]
 
     def masked(self, values: np.ndarray) -> np.ndarray:
         """``values`` with the states outside ``mask`` at ``log 0`` (in place)."""
@@ -101,9 +115,10 @@ class _Plan:
                 lga = _log_gamma(rng, block.a, n)
                 lgb = _log_gamma(rng, block.b, n)
                 np.logaddexp(lga, lgb, out=lgb)
-                values.append(np.subtract(lga, lgb, out=lga))  # in place: bounded memory
+                value = np.subtract(lga, lgb, out=lga)  # in place: bounded memory
             else:
-                values.append(block.masked(_log_normalise(_log_gamma(rng, block.a, n))))
+                value = block.masked(_log_normalise(_log_gamma(rng, block.a, n)))
+            values.append(block.expanded(value))
         return values
 
     # ------------------------------------------------------------ Sobol design
@@ -137,7 +152,8 @@ class _Plan:
             k = int(free.sum())
             out[:, free] = logs[:, start : start + k]
             start += k
-            values.append(out if block.kind == "beta" else block.masked(_log_normalise(out)))
+            out = out if block.kind == "beta" else block.masked(_log_normalise(out))
+            values.append(block.expanded(out))
         return values
 
     # ------------------------------------------------------------ combination
@@ -214,6 +230,42 @@ def _observed_rows(
     return alpha.reshape(shape)[index].reshape(-1, alpha.shape[1]), free
 
 
+def _ties(
+    alpha: np.ndarray, free: Sequence[int], cards: np.ndarray, pivot: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Distinct rows of ``alpha`` and, when some repeat, the map of every row to them.
+
+    ``alpha`` has one row per configuration of the parents ``free`` (C order). Rows that
+    are identical across all the states of a summed parent (any free parent but the
+    ``pivot``), the other parents fixed, are one written row applied to every state of
+    that parent: one parameter, drawn once. Returns the indices of the distinct rows
+    kept, and ``tie`` (None when every row is distinct).
+
+    Examples
+    --------
+    >>> # rows over (diagnosis d, latent L): d0's row does not depend on L, d1's does
+    >>> alpha = np.array([[1.0, 3.0], [1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
+    >>> unique, tie = _ties(alpha, (0, 1), np.array([2, 2]), pivot=0)
+    >>> unique.tolist(), tie.tolist()
+    ([0, 2, 3], [0, 0, 1, 2])
+    """
+    shape = [int(cards[p]) for p in free]
+    rows = alpha.shape[0]
+    rep = np.arange(rows).reshape(shape) if shape else np.zeros((), dtype=int)
+    table = alpha.reshape(*shape, alpha.shape[1])
+    for axis, p in enumerate(free):
+        if p == pivot or shape[axis] < 2:
+            continue
+        first = np.take(table, [0], axis=axis)
+        same = np.all(table == first, axis=(axis, table.ndim - 1))  # per other configuration
+        rep = np.where(np.expand_dims(same, axis), np.take(rep, [0], axis=axis), rep)
+    rep = rep.reshape(-1)
+    unique, tie = np.unique(rep, return_inverse=True)
+    if unique.size == rows:
+        return np.arange(rows), None
+    return unique, tie.reshape(-1)
+
+
 def build_plan(
     engine: StarEngine,
     codes: Mapping[str, int],
@@ -256,17 +308,19 @@ def build_plan(
             name = engine.names[f]
             alpha, free[f] = _observed_rows(alphas(name), engine.parents[f], engine.cards, observed)
             group = shared_group or name
+            unique, tie = _ties(alpha, free[f], engine.cards, pivot)
+            alpha = alpha[unique]
             if f in observed:
                 s = observed[f]
                 rest = np.delete(alpha, s, axis=1).sum(axis=1)
-                blocks.append(_Block(name, "beta", group, alpha[:, s].copy(), rest))
+                blocks.append(_Block(name, "beta", group, alpha[:, s].copy(), rest, tie=tie))
             elif f in summed:
                 keep = in_set[f]
                 a_in, a_out = alpha[:, keep].sum(axis=1), alpha[:, ~keep].sum(axis=1)
-                blocks.append(_Block(name, "beta", group, a_in, a_out))
+                blocks.append(_Block(name, "beta", group, a_in, a_out, tie=tie))
             else:
                 mask = in_set.get(f)
-                blocks.append(_Block(name, "dirichlet", group, alpha, np.zeros(0), mask))
+                blocks.append(_Block(name, "dirichlet", group, alpha, np.zeros(0), mask, tie))
         single = {*observed, *summed}
         if len(kept) == 1 and kept[0] in single and free[kept[0]] == (pivot,):
             terms.append(_Term((first,)))
