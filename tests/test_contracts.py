@@ -154,7 +154,7 @@ _option(
     "sobol_indices",
     sb.sobol_indices,
     InvalidParameterError,
-    r"The 'groups' parameter of sobol_indices must be a str among \{'node'\}\. Got 'nodes' "
+    r"The 'groups' parameter of sobol_indices must be a str among \{'node', 'table'\}\. Got 'nodes' "
     r"instead\. Did you mean 'node'\?",
     groups="nodes",
 )
