@@ -20,6 +20,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,19 +35,35 @@ from _sections import write_section  # noqa: E402
 N_FINDINGS = 12
 
 
-def _partition(net: Network, rows: int, seed: int) -> pd.DataFrame:
+def _layout(net: Network) -> dict[str, Any]:
+    """What the case generator needs of the network: the first findings, their states and,
+    per site, the compartments its row allows (a small dict: the generator's tasks do not
+    each carry the network, whose pickle holds its compiled tables once it has answered)."""
+    findings = list(net.findings[:N_FINDINGS])
+    allowed = {}
+    if "compartment" in findings and "anatomic_site" in findings:
+        for site in net.states("anatomic_site"):
+            row = net.posterior({"anatomic_site": site}, target="compartment")
+            allowed[site] = [s for s in net.states("compartment") if row[s] > 0]
+    return {
+        "findings": findings,
+        "states": {name: list(net.states(name)) for name in findings},
+        "allowed": allowed,
+    }
+
+
+def _partition(layout: dict[str, Any], rows: int, seed: int) -> pd.DataFrame:
     """Uniformly drawn states, except that a compartment is drawn among those its row's
     site allows: the network rules out some pairs (no joint cavity in the retroperitoneum,
     no body cavity at the knee), and a cohort of real cases never holds them."""
     rng = np.random.default_rng(seed)
     columns = {}
-    for name in net.findings[:N_FINDINGS]:
-        states = np.array(net.states(name), dtype=object)
+    for name in layout["findings"]:
+        states = np.array(layout["states"][name], dtype=object)
         values = states[rng.integers(0, len(states), rows)]
         if name == "compartment" and "anatomic_site" in columns:
-            for site in net.states("anatomic_site"):
-                allowed = net.posterior({"anatomic_site": site}, target=name)
-                options = np.array([s for s in net.states(name) if allowed[s] > 0], dtype=object)
+            for site, allowed in layout["allowed"].items():
+                options = np.array(allowed, dtype=object)
                 here = columns["anatomic_site"] == site
                 values[here] = options[rng.integers(0, len(options), int(here.sum()))]
         values[rng.random(rows) < 0.6] = None
@@ -69,14 +86,15 @@ def main() -> None:
     args = parser.parse_args()
     net = load_network()
     rows = args.cases // args.partitions
-    meta = _partition(net, 0, 0)
+    layout = _layout(net)
+    meta = _partition(layout, 0, 0)
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
-        parts = [delayed(_partition)(net, rows, seed) for seed in range(args.partitions)]
+        parts = [delayed(_partition)(layout, rows, seed) for seed in range(args.partitions)]
         cases = dd.from_delayed(parts, meta=meta, verify_meta=False)
         start = time.perf_counter()
         scored = posterior_batch_dask(net, cases)

@@ -14,6 +14,7 @@ from _random_nets import RandomNode, random_networks
 from softcalc_bayes import EvidenceError, InvalidParameterError, Network
 from softcalc_bayes._engine import Engine, ZeroProbabilityError
 from softcalc_bayes.sensitivity import (
+    _by_written_parameter,
     _covaried_slopes,
     sensitivity,
     sensitivity_coefficients,
@@ -140,38 +141,64 @@ def test_sensitivity_value_matches_finite_difference(net: Network) -> None:
     for _, row in table.head(12).iterrows():
         v = names.index(row["node"])
         node = nodes[v]
-        configs = (
-            [
-                dict(zip(node.parents, c, strict=True))
-                for c in np.ndindex(*[len(net.states(p)) for p in node.parents])
-            ]
-            if node.parents
-            else [{}]
-        )
-        u = (
-            [
-                dict(
-                    zip(
-                        node.parents,
-                        [net.states(p)[i] for p, i in zip(node.parents, c, strict=True)],
-                        strict=True,
-                    )
+        # the parameter's entries: every configuration that agrees with the parents it
+        # binds (a row repeated over another parent's states is one written parameter)
+        configs = [
+            dict(
+                zip(
+                    node.parents,
+                    [net.states(p)[i] for p, i in zip(node.parents, c, strict=True)],
+                    strict=True,
                 )
-                for c in np.ndindex(*[len(net.states(p)) for p in node.parents])
-            ].index(row["parents"])
-            if node.parents
-            else 0
-        )
-        del configs
+            )
+            for c in np.ndindex(*[len(net.states(p)) for p in node.parents])
+        ]
+        rows = [u for u, cfg in enumerate(configs) if row["parents"].items() <= cfg.items()]
+        assert len(rows) == row["n_entries"]
         j = node.states.index(row["state"])
         h = 1e-6 * max(row["x0"], 1e-3)
         lo, hi = max(row["x0"] - h, 0.0), min(row["x0"] + h, 1.0)
         codes = net.encode(EVIDENCE)
-        f_hi = _recompute(nodes, v, u, j, hi, codes, None, "diagnosis")[s]
-        f_lo = _recompute(nodes, v, u, j, lo, codes, None, "diagnosis")[s]
+        f_hi = _recompute_rows(nodes, v, rows, j, hi, codes, "diagnosis")[s]
+        f_lo = _recompute_rows(nodes, v, rows, j, lo, codes, "diagnosis")[s]
         assert (f_hi - f_lo) / (hi - lo) == pytest.approx(
             row["sensitivity_value"], rel=1e-4, abs=1e-7
         )
+
+
+def _recompute_rows(
+    nodes: list, v: int, rows: list[int], j: int, x: float, codes: dict, pivot: str
+) -> np.ndarray:
+    """The posterior with entry j set to x in every one of ``rows`` (co-varied)."""
+    cpt = nodes[v].cpt.copy()
+    for u in rows:
+        cpt[u] = _covary(cpt[u], j, x)
+    changed = [dataclasses.replace(n, cpt=cpt) if i == v else n for i, n in enumerate(nodes)]
+    return Engine(changed, target=pivot).posterior(codes, None, None)
+
+
+def test_a_written_parameter_moves_all_its_entries(net: Network) -> None:
+    # Every diagnosis but CPPD has one site row for both states of the latent cppd_form:
+    # one parameter, two entries, whose slopes add up; CPPD's two rows stay two parameters.
+    table = sensitivity(net, EVIDENCE)
+    site = table[table["node"] == "anatomic_site"]
+    alt = site[site["parents"].map(lambda p: p == {"diagnosis": "alt_wdlps"})]
+    assert len(alt) == len(net.states("anatomic_site")) and set(alt["n_entries"]) == {2}
+    cppd = site[site["parents"].map(lambda p: p.get("diagnosis") == "cppd_deposition")]
+    assert set(cppd["n_entries"]) == {1}
+    assert {p["cppd_form"] for p in cppd["parents"]} == set(net.states("cppd_form"))
+    coef = sensitivity_coefficients(net, EVIDENCE)
+    params = net.parameters()
+    entries = params.index[
+        (params["node"] == "anatomic_site")
+        & (params["state"] == "shoulder_girdle")
+        & params["parents"].map(lambda p: p.get("diagnosis") == "alt_wdlps")
+    ]
+    k = list(coef.states).index(table.attrs["state"])
+    row = alt[alt["state"] == "shoulder_girdle"].iloc[0]
+    assert row["a"] == pytest.approx(coef.a[entries, k].sum(), rel=1e-12)
+    assert row["c"] == pytest.approx(coef.c[entries].sum(), rel=1e-12)
+    assert len(table) == len(params) - int((table["n_entries"] - 1).sum())
 
 
 @given(data=st.data(), nodes=random_networks(max_nodes=5))
@@ -226,7 +253,8 @@ def test_table_columns_and_ranking(net: Network) -> None:
         "admissible_high",
     ):
         assert column in table.columns
-    assert len(table) == len(net.parameters())
+    # one row per written parameter; together they fill every table entry once
+    assert table["n_entries"].sum() == len(net.parameters()) > len(table)
     values = table["swing"].to_numpy()  # ranked by the swing over the plausible range
     assert (np.diff(values) <= 1e-15).all()
     assert (
@@ -240,11 +268,11 @@ def test_table_columns_and_ranking(net: Network) -> None:
 
 def test_admissible_range_keeps_top_diagnosis(net: Network) -> None:
     table = sensitivity(net, EVIDENCE)
-    coef = sensitivity_coefficients(net, EVIDENCE)
+    coef, params = _by_written_parameter(net, sensitivity_coefficients(net, EVIDENCE))
     top = net.states("diagnosis").index(table.attrs["state"])
     index = {
         (r.node, tuple(sorted(r.parents.items())), r.state): i
-        for i, r in enumerate(net.parameters().itertuples())
+        for i, r in enumerate(params.itertuples())
     }
     for _, row in table.head(20).iterrows():
         p = index[(row["node"], tuple(sorted(row["parents"].items())), row["state"])]
@@ -300,11 +328,11 @@ def test_sensitivity_errors(net: Network, kwargs: dict, pattern: str) -> None:
 
 def test_tune_finds_minimal_changes(net: Network) -> None:
     table = tune(net, EVIDENCE, state="osteolipoma", above="alt_wdlps")
-    coef = sensitivity_coefficients(net, EVIDENCE)
+    coef, params = _by_written_parameter(net, sensitivity_coefficients(net, EVIDENCE))
     s, o = net.states("diagnosis").index("osteolipoma"), net.states("diagnosis").index("alt_wdlps")
     index = {
         (r.node, tuple(sorted(r.parents.items())), r.state): i
-        for i, r in enumerate(net.parameters().itertuples())
+        for i, r in enumerate(params.itertuples())
     }
     feasible = table[table["feasible"]]
     assert len(feasible) > 0
@@ -345,7 +373,9 @@ SITE_CASE = {
 def test_structural_zeros_have_no_swing_and_are_never_tuned(net: Network) -> None:
     table = sensitivity(net, SITE_CASE)
     zeros = table[table["structural_zero"]]
-    assert len(zeros) == int(net.spec.nodes["compartment"].structural_zeros().sum())
+    # every structural zero of the table, each written zero once (the rows of the
+    # diagnoses other than CPPD are one row for both forms of CPPD)
+    assert zeros["n_entries"].sum() == int(net.spec.nodes["compartment"].structural_zeros().sum())
     assert (zeros["x0"] == 0).all() and (zeros["swing"] == 0).all()
     assert (zeros["plausible_low"] == 0).all() and (zeros["plausible_high"] == 0).all()
     second = table.attrs["state"]

@@ -13,6 +13,13 @@ and one Shafer-Shenoy distribute pass of the junction tree, with the target's
 states entered as a batch of indicator vectors.
 With ``G_j = dP(t, e)/d theta_j`` for the entries of one row, proportional
 co-variation gives the slope ``(G_x - sum_j theta_j G_j) / (1 - theta_x)``.
+
+A parameter is a number as written, not a table entry: a row written once and applied
+to every state of a parent other than the diagnosis (e.g. every diagnosis but CPPD has
+one site row for both states of the latent ``cppd_form``) fills several entries, and
+:func:`sensitivity` and :func:`tune` move those entries together (``n_entries``). Every
+joint configuration uses one entry of a node's table, so ``P(t, e)`` stays linear in the
+shared value and the slopes of its entries add up.
 """
 
 from __future__ import annotations
@@ -126,6 +133,92 @@ def sensitivity_coefficients(
     return SensitivityCoefficients(target, tuple(states), x0, a, b, c, d)
 
 
+def _written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """Per table entry, the entry that stands for its written parameter, and the parents
+    over which that parameter is repeated.
+
+    Rows of a table that are identical, values and provenance, across all the states of
+    a parent other than the network's target (the other parents fixed) are one written
+    row (the rule of the uncertainty sampler, :func:`softcalc_bayes._engine.sampling._ties`).
+    Entries are in the order of :meth:`Network.parameters`.
+    """
+    from ._engine.sampling import _ties
+
+    reps: list[np.ndarray] = []
+    over: list[frozenset[str]] = []
+    offset = 0
+    for node in net.spec.nodes.values():
+        n_cfg, k = node.cpt.shape
+        cards = np.array([len(net.spec.nodes[p].states) for p in node.parents], dtype=int)
+        ids: dict[object, int] = {}
+        labels = np.array(
+            [[ids.setdefault(prov, len(ids)) for prov in row] for row in node.provenance],
+            dtype=float,
+        ).reshape(n_cfg, k)
+        signature = np.concatenate([node.cpt, labels], axis=1)
+        target = node.parents.index(net.target) if net.target in node.parents else -1
+        unique, tie = _ties(signature, tuple(range(len(node.parents))), cards, target)
+        rows = np.arange(n_cfg) if tie is None else unique[tie]
+        tied = _tied_parents(node.parents, cards, rows, target)
+        reps.append(offset + (rows[:, None] * k + np.arange(k)[None, :]).ravel())
+        over.extend(tied[r] for r in range(n_cfg) for _ in range(k))
+        offset += n_cfg * k
+    return np.concatenate(reps), over
+
+
+def _tied_parents(
+    parents: tuple[str, ...], cards: np.ndarray, rows: np.ndarray, target: int
+) -> list[frozenset[str]]:
+    """Per row, the parents whose states the row's representative spans."""
+    if not parents:
+        return [frozenset()]
+    grid = np.array(np.unravel_index(np.arange(len(rows)), tuple(cards))).T
+    out: list[frozenset[str]] = []
+    for rep in rows:
+        same = rows == rep
+        names = [
+            p
+            for i, p in enumerate(parents)
+            if i != target and cards[i] > 1 and len(set(grid[same, i])) == cards[i]
+        ]
+        out.append(frozenset(names))
+    return out
+
+
+def _by_written_parameter(
+    net: Network, coef: SensitivityCoefficients
+) -> tuple[SensitivityCoefficients, pd.DataFrame]:
+    """The coefficients of every written parameter (its entries moved together) and its
+    row of :meth:`Network.parameters` (parents it is repeated over left out of
+    ``parents``; ``n_entries`` the entries it fills)."""
+    rep, over = _written_parameters(net)
+    keep, inverse = np.unique(rep, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n = len(keep)
+    a = np.zeros((n, coef.a.shape[1]))
+    np.add.at(a, inverse, coef.a)
+    c = np.zeros(n)
+    np.add.at(c, inverse, coef.c)
+    x0 = coef.x0[keep]
+    # P(t, e) at x0 is the same from any entry: b_i + a_i x0_i, d_i + c_i x0_i
+    pte = coef.b[keep] + coef.a[keep] * x0[:, None]
+    pe = coef.d[keep] + coef.c[keep] * x0
+    merged = SensitivityCoefficients(
+        coef.target, coef.states, x0, a, pte - a * x0[:, None], c, pe - c * x0
+    )
+    table = net.parameters().iloc[keep].reset_index(drop=True)
+    table["parents"] = pd.Series(
+        [
+            {q: v for q, v in parents.items() if q not in over[i]}
+            for parents, i in zip(table["parents"], keep, strict=True)
+        ],
+        index=table.index,
+        dtype=object,
+    )
+    table["n_entries"] = np.bincount(inverse, minlength=n)
+    return merged, table
+
+
 def _interval(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the sub-interval of [0, 1] where alpha x + beta >= 0 for every column."""
     # a tiny alpha sends the root past the float range: +-inf is the right limit there
@@ -167,8 +260,12 @@ def sensitivity(
     Returns
     -------
     pandas.DataFrame
-        One row per parameter, ranked by ``swing`` (ties by ``|sensitivity_value|``):
-        the provenance columns of :meth:`Network.parameters` and ``x0``, ``a``, ``b``,
+        One row per written parameter (a row repeated over the states of a parent
+        other than the diagnosis is one parameter whose entries move together, as in
+        the module notes; ``n_entries`` counts them, and ``parents`` leaves out the
+        parents it is repeated over), ranked by ``swing`` (ties by
+        ``|sensitivity_value|``): the provenance columns of :meth:`Network.parameters`
+        and ``n_entries``, ``x0``, ``a``, ``b``,
         ``c``, ``d`` (``f(x) = (a x + b) / (c x + d)``), ``posterior`` (``f(x0)``),
         ``sensitivity_value`` (``f'(x0)``), ``p_at_0``, ``p_at_1``,
         ``admissible_low``, ``admissible_high``, and the plausible range:
@@ -207,7 +304,7 @@ def sensitivity(
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
         raise EvidenceError(f"level must be a number strictly between 0 and 1, got {level!r}")
     check_query("sensitivity", net, target, state=state)
-    coef = sensitivity_coefficients(net, evidence, target=target)
+    coef, table = _by_written_parameter(net, sensitivity_coefficients(net, evidence, target=target))
     post = coef.b[0] + coef.a[0] * coef.x0[0]
     top = int(np.argmax(post))
     if state is None:
@@ -231,7 +328,6 @@ def sensitivity(
         low, high = _interval(
             (sign * (a - threshold * c))[:, None], (sign * (b - threshold * d))[:, None]
         )
-    table = net.parameters()
     table["x0"], table["a"], table["b"], table["c"], table["d"] = x0, a, b, c, d
     table["posterior"] = f0
     table["sensitivity_value"] = slope
@@ -239,7 +335,7 @@ def sensitivity(
     with np.errstate(divide="ignore", invalid="ignore"):
         table["p_at_1"] = (a + b) / (c + d)
     table["admissible_low"], table["admissible_high"] = low, high
-    plo, phi = _plausible_range(net, x0, float(level))
+    plo, phi = _plausible_range(net, x0, float(level), _written_parameters(net)[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         f_lo = (a * plo + b) / (c * plo + d)
         f_hi = (a * phi + b) / (c * phi + d)
@@ -259,12 +355,16 @@ def sensitivity(
     return stamp(table, net.spec)
 
 
-def _plausible_range(net: Network, x0: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+def _plausible_range(
+    net: Network, x0: np.ndarray, level: float, entries: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Equal-tailed ``level`` interval of every parameter's Beta marginal.
 
     Each row ``p`` of a table is read as ``Dirichlet(A p)`` with ``A`` the row's
     equivalent sample size, so entry ``x0`` is ``Beta(A x0, A (1 - x0))``; entries at 0
-    or 1 stay put. Parameters are in the order of :meth:`Network.parameters`.
+    or 1 stay put. Parameters are in the order of :meth:`Network.parameters`, or, with
+    ``entries``, the written parameters whose representative entries those are (sorted
+    unique of :func:`_written_parameters`).
     """
     from scipy import special
 
@@ -276,6 +376,8 @@ def _plausible_range(net: Network, x0: np.ndarray, level: float) -> tuple[np.nda
             for n, node in net.spec.nodes.items()
         ]
     )
+    if entries is not None:
+        conc = conc[np.unique(entries)]
     inner = (x0 > 0.0) & (x0 < 1.0) & (conc > 0.0)
     low, high = x0.astype(float).copy(), x0.astype(float).copy()
     tail = (1.0 - level) / 2.0
@@ -323,7 +425,8 @@ def tune(
     Returns
     -------
     pandas.DataFrame
-        One row per parameter: provenance columns, ``x0``, ``x_new`` (the nearest
+        One row per written parameter (as for :func:`sensitivity`; ``n_entries``):
+        provenance columns, ``x0``, ``x_new`` (the nearest
         value in [0, 1] that satisfies the constraint, NaN where none does),
         ``change`` and ``feasible``; smallest change first. Structural zeros
         (``impossible`` rules) are never proposed: they are infeasible by definition. ``attrs`` holds
@@ -341,7 +444,7 @@ def tune(
     check_query("tune", net, target, state=state, above=above)
     if (at_least is None) == (above is None):
         raise EvidenceError("give exactly one of at_least= or above=")
-    coef = sensitivity_coefficients(net, evidence, target=target)
+    coef, table = _by_written_parameter(net, sensitivity_coefficients(net, evidence, target=target))
     if state not in coef.states:
         raise EvidenceError(unknown_message("state", state, coef.states))
     s = coef.states.index(state)
@@ -364,7 +467,6 @@ def tune(
     up = ~ok_now & (alpha > 0) & (alpha * 1.0 + beta >= -tol)
     down = ~ok_now & (alpha < 0) & (beta >= -tol)
     x_new = np.where(up | down, root, x_new)
-    table = net.parameters()
     # a structural zero (an impossible combination) is fixed by definition: never moved
     x_new = np.where(table["structural_zero"].to_numpy() & ~ok_now, np.nan, x_new)
     table["x0"], table["x_new"] = x0, x_new
