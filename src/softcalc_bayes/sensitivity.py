@@ -24,6 +24,7 @@ shared value and the slopes of its entries add up.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,7 +134,21 @@ def sensitivity_coefficients(
     return SensitivityCoefficients(target, tuple(states), x0, a, b, c, d)
 
 
+_WRITTEN: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, list[frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+""":func:`_written_parameters` per network (a network's tables never change)."""
+
+
 def _written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """See :func:`_find_written_parameters`; computed once per network."""
+    found = _WRITTEN.get(net)
+    if found is None:
+        found = _WRITTEN[net] = _find_written_parameters(net)
+    return found
+
+
+def _find_written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[str]]]:
     """Per table entry, the entry that stands for its written parameter, and the parents
     over which that parameter is repeated.
 
@@ -190,7 +205,8 @@ def _by_written_parameter(
 ) -> tuple[SensitivityCoefficients, pd.DataFrame]:
     """The coefficients of every written parameter (its entries moved together) and its
     row of :meth:`Network.parameters` (parents it is repeated over left out of
-    ``parents``; ``n_entries`` the entries it fills)."""
+    ``parents``; ``n_entries`` the entries it fills; ``attrs["entries"]``, the table
+    entry that stands for each)."""
     rep, over = _written_parameters(net)
     keep, inverse = np.unique(rep, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -216,6 +232,7 @@ def _by_written_parameter(
         dtype=object,
     )
     table["n_entries"] = np.bincount(inverse, minlength=n)
+    table.attrs["entries"] = keep
     return merged, table
 
 
@@ -335,7 +352,7 @@ def sensitivity(
     with np.errstate(divide="ignore", invalid="ignore"):
         table["p_at_1"] = (a + b) / (c + d)
     table["admissible_low"], table["admissible_high"] = low, high
-    plo, phi = _plausible_range(net, x0, float(level), _written_parameters(net)[0])
+    plo, phi = _plausible_range(net, x0, float(level), table.attrs.pop("entries"))
     with np.errstate(divide="ignore", invalid="ignore"):
         f_lo = (a * plo + b) / (c * plo + d)
         f_hi = (a * phi + b) / (c * phi + d)
@@ -363,8 +380,7 @@ def _plausible_range(
     Each row ``p`` of a table is read as ``Dirichlet(A p)`` with ``A`` the row's
     equivalent sample size, so entry ``x0`` is ``Beta(A x0, A (1 - x0))``; entries at 0
     or 1 stay put. Parameters are in the order of :meth:`Network.parameters`, or, with
-    ``entries``, the written parameters whose representative entries those are (sorted
-    unique of :func:`_written_parameters`).
+    ``entries`` (indices into that order), the parameters those entries stand for.
     """
     from scipy import special
 
@@ -377,7 +393,7 @@ def _plausible_range(
         ]
     )
     if entries is not None:
-        conc = conc[np.unique(entries)]
+        conc = conc[entries]
     inner = (x0 > 0.0) & (x0 < 1.0) & (conc > 0.0)
     low, high = x0.astype(float).copy(), x0.astype(float).copy()
     tail = (1.0 - level) / 2.0
@@ -445,6 +461,7 @@ def tune(
     if (at_least is None) == (above is None):
         raise EvidenceError("give exactly one of at_least= or above=")
     coef, table = _by_written_parameter(net, sensitivity_coefficients(net, evidence, target=target))
+    table.attrs.pop("entries")
     if state not in coef.states:
         raise EvidenceError(unknown_message("state", state, coef.states))
     s = coef.states.index(state)
