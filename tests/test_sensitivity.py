@@ -268,7 +268,7 @@ def test_table_columns_and_ranking(net: Network) -> None:
 
 def test_admissible_range_keeps_top_diagnosis(net: Network) -> None:
     table = sensitivity(net, EVIDENCE)
-    coef, params = _by_written_parameter(net, sensitivity_coefficients(net, EVIDENCE))
+    coef, params, _ = _by_written_parameter(net, sensitivity_coefficients(net, EVIDENCE))
     top = net.states("diagnosis").index(table.attrs["state"])
     index = {
         (r.node, tuple(sorted(r.parents.items())), r.state): i
@@ -328,7 +328,7 @@ def test_sensitivity_errors(net: Network, kwargs: dict, pattern: str) -> None:
 
 def test_tune_finds_minimal_changes(net: Network) -> None:
     table = tune(net, EVIDENCE, state="osteolipoma", above="alt_wdlps")
-    coef, params = _by_written_parameter(net, sensitivity_coefficients(net, EVIDENCE))
+    coef, params, _ = _by_written_parameter(net, sensitivity_coefficients(net, EVIDENCE))
     s, o = net.states("diagnosis").index("osteolipoma"), net.states("diagnosis").index("alt_wdlps")
     index = {
         (r.node, tuple(sorted(r.parents.items())), r.state): i

@@ -202,11 +202,11 @@ def _tied_parents(
 
 def _by_written_parameter(
     net: Network, coef: SensitivityCoefficients
-) -> tuple[SensitivityCoefficients, pd.DataFrame]:
-    """The coefficients of every written parameter (its entries moved together) and its
+) -> tuple[SensitivityCoefficients, pd.DataFrame, np.ndarray]:
+    """The coefficients of every written parameter (its entries moved together), its
     row of :meth:`Network.parameters` (parents it is repeated over left out of
-    ``parents``; ``n_entries`` the entries it fills; ``attrs["entries"]``, the table
-    entry that stands for each)."""
+    ``parents``; ``n_entries`` the entries it fills), and the table entry that stands
+    for each (an index into :meth:`Network.parameters`)."""
     rep, over = _written_parameters(net)
     keep, inverse = np.unique(rep, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -232,8 +232,7 @@ def _by_written_parameter(
         dtype=object,
     )
     table["n_entries"] = np.bincount(inverse, minlength=n)
-    table.attrs["entries"] = keep
-    return merged, table
+    return merged, table, keep
 
 
 def _interval(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -321,7 +320,9 @@ def sensitivity(
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
         raise EvidenceError(f"level must be a number strictly between 0 and 1, got {level!r}")
     check_query("sensitivity", net, target, state=state)
-    coef, table = _by_written_parameter(net, sensitivity_coefficients(net, evidence, target=target))
+    coef, table, entries = _by_written_parameter(
+        net, sensitivity_coefficients(net, evidence, target=target)
+    )
     post = coef.b[0] + coef.a[0] * coef.x0[0]
     top = int(np.argmax(post))
     if state is None:
@@ -352,7 +353,7 @@ def sensitivity(
     with np.errstate(divide="ignore", invalid="ignore"):
         table["p_at_1"] = (a + b) / (c + d)
     table["admissible_low"], table["admissible_high"] = low, high
-    plo, phi = _plausible_range(net, x0, float(level), table.attrs.pop("entries"))
+    plo, phi = _plausible_range(net, x0, float(level), entries)
     with np.errstate(divide="ignore", invalid="ignore"):
         f_lo = (a * plo + b) / (c * plo + d)
         f_hi = (a * phi + b) / (c * phi + d)
@@ -460,8 +461,9 @@ def tune(
     check_query("tune", net, target, state=state, above=above)
     if (at_least is None) == (above is None):
         raise EvidenceError("give exactly one of at_least= or above=")
-    coef, table = _by_written_parameter(net, sensitivity_coefficients(net, evidence, target=target))
-    table.attrs.pop("entries")
+    coef, table, _ = _by_written_parameter(
+        net, sensitivity_coefficients(net, evidence, target=target)
+    )
     if state not in coef.states:
         raise EvidenceError(unknown_message("state", state, coef.states))
     s = coef.states.index(state)

@@ -416,12 +416,7 @@ def sobol_indices(
     point = net.posterior(evidence)
     state = _check_state(net, state, str(point.index[0]), "sobol_indices", "state")
     plan = _plan(net, evidence)
-    names, var_groups = plan.variables()
-    if groups == "table":  # the node of each input: its name up to the row index
-        var_groups = [
-            "prior" if g == "prior" else name.partition("[")[0]
-            for name, g in zip(names, var_groups, strict=True)
-        ]
+    names, var_groups = plan.variables(by="table" if groups == "table" else "node")
     group_names = list(dict.fromkeys(var_groups))
     columns = pd.Index(["S1", "S1_conf", "ST", "ST_conf"])
     index = pd.Index(group_names, name="group")

@@ -122,14 +122,19 @@ class _Plan:
         return values
 
     # ------------------------------------------------------------ Sobol design
-    def variables(self) -> tuple[list[str], list[str]]:
-        """Names and groups of the uniform inputs, in column order."""
+    def variables(self, by: Literal["node", "table"] = "node") -> tuple[list[str], list[str]]:
+        """Names and groups of the uniform inputs, in column order.
+
+        ``by="node"``: the blocks' groups (a latent node's component together);
+        ``"table"``: the table each input belongs to (the prior's inputs stay ``"prior"``).
+        """
         names: list[str] = []
         groups: list[str] = []
         for block in self.blocks:
+            group = block.group if by == "node" or block.group == "prior" else block.node
             for idx in np.argwhere(block.free):
                 names.append(f"{block.node}[{','.join(str(int(i)) for i in idx)}]")
-                groups.append(block.group)
+                groups.append(group)
         return names, groups
 
     def from_uniforms(self, u: np.ndarray) -> list[np.ndarray]:
