@@ -134,13 +134,13 @@ def sensitivity_coefficients(
     return SensitivityCoefficients(target, tuple(states), x0, a, b, c, d)
 
 
-_WRITTEN: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, list[frozenset[str]]]] = (
+_WRITTEN: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, dict[int, frozenset[str]]]] = (
     weakref.WeakKeyDictionary()
 )
 """:func:`_written_parameters` per network (a network's tables never change)."""
 
 
-def _written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[str]]]:
+def _written_parameters(net: Network) -> tuple[np.ndarray, dict[int, frozenset[str]]]:
     """See :func:`_find_written_parameters`; computed once per network."""
     found = _WRITTEN.get(net)
     if found is None:
@@ -148,9 +148,9 @@ def _written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[str]]]
     return found
 
 
-def _find_written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[str]]]:
-    """Per table entry, the entry that stands for its written parameter, and the parents
-    over which that parameter is repeated.
+def _find_written_parameters(net: Network) -> tuple[np.ndarray, dict[int, frozenset[str]]]:
+    """Per table entry, the entry that stands for its written parameter; and per such
+    representative entry, the parents over which its parameter is repeated.
 
     Rows of a table that are identical, values and provenance, across all the states of
     a parent other than the network's target (the other parents fixed) are one written
@@ -160,7 +160,7 @@ def _find_written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[s
     from ._engine.sampling import _ties
 
     reps: list[np.ndarray] = []
-    over: list[frozenset[str]] = []
+    over: dict[int, frozenset[str]] = {}
     offset = 0
     for node in net.spec.nodes.values():
         n_cfg, k = node.cpt.shape
@@ -174,30 +174,19 @@ def _find_written_parameters(net: Network) -> tuple[np.ndarray, list[frozenset[s
         target = node.parents.index(net.target) if net.target in node.parents else -1
         unique, tie = _ties(signature, tuple(range(len(node.parents))), cards, target)
         rows = np.arange(n_cfg) if tie is None else unique[tie]
-        tied = _tied_parents(node.parents, cards, rows, target)
         reps.append(offset + (rows[:, None] * k + np.arange(k)[None, :]).ravel())
-        over.extend(tied[r] for r in range(n_cfg) for _ in range(k))
+        if tie is not None:  # rows repeated over some parent: name the parents it spans
+            grid = np.array(np.unravel_index(np.arange(n_cfg), tuple(cards))).T
+            for rep in unique:
+                spans = grid[rows == rep]
+                names = frozenset(
+                    p
+                    for i, p in enumerate(node.parents)
+                    if i != target and cards[i] > 1 and len(set(spans[:, i])) == cards[i]
+                )
+                over.update({offset + rep * k + s: names for s in range(k)})
         offset += n_cfg * k
     return np.concatenate(reps), over
-
-
-def _tied_parents(
-    parents: tuple[str, ...], cards: np.ndarray, rows: np.ndarray, target: int
-) -> list[frozenset[str]]:
-    """Per row, the parents whose states the row's representative spans."""
-    if not parents:
-        return [frozenset()]
-    grid = np.array(np.unravel_index(np.arange(len(rows)), tuple(cards))).T
-    out: list[frozenset[str]] = []
-    for rep in rows:
-        same = rows == rep
-        names = [
-            p
-            for i, p in enumerate(parents)
-            if i != target and cards[i] > 1 and len(set(grid[same, i])) == cards[i]
-        ]
-        out.append(frozenset(names))
-    return out
 
 
 def _by_written_parameter(
@@ -225,7 +214,7 @@ def _by_written_parameter(
     table = net.parameters().iloc[keep].reset_index(drop=True)
     table["parents"] = pd.Series(
         [
-            {q: v for q, v in parents.items() if q not in over[i]}
+            {q: v for q, v in parents.items() if q not in over.get(int(i), frozenset())}
             for parents, i in zip(table["parents"], keep, strict=True)
         ],
         index=table.index,
