@@ -440,3 +440,71 @@ def test_star_and_junction_tree_agree(net: Network) -> None:
         marginals, log_pe = engine.marginals(evidence)
         np.testing.assert_allclose(marginals[engine.index["diagnosis"]], star, atol=1e-12)
         assert log_pe == pytest.approx(engine.star.log_evidence(evidence), abs=1e-9)
+
+
+# ----------------------------------------------------------------- hidden nodes
+@given(nodes=shaped_networks(), data=st.data())
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hidden_nodes_are_summed_exactly(nodes: list[RandomNode], data: st.DataObject) -> None:
+    """Nodes declared hidden (never observed) are summed inside the star plan's tables:
+    the plan stays exact for every other node, is never larger than without them, and a
+    posterior of a hidden node comes from the junction tree."""
+    target = nodes[0].name
+    others = [n.name for n in nodes[1:]]
+    hidden = data.draw(st.lists(st.sampled_from(others), unique=True)) if others else []
+    hard, _ = data.draw(evidence_for([n for n in nodes if n.name not in hidden], soft=False))
+    engine = Engine(nodes, target=target, hidden=hidden)
+    plain = Engine(nodes, target=target)
+    if plain.star is not None:
+        assert engine.star is not None
+        assert engine.star.delta.shape[0] <= plain.star.delta.shape[0]
+    for node in nodes:
+        expected = brute_force(nodes, hard, node.name)
+        if expected is None:
+            with pytest.raises(ZeroProbabilityError):
+                engine.posterior(hard, node.name)
+            return
+        np.testing.assert_allclose(engine.posterior(hard, node.name), expected, atol=1e-9)
+        if node.name not in hard:
+            codes = np.zeros((1, len(nodes)), dtype=np.int64)
+            for name, state in hard.items():
+                codes[0, [n.name for n in nodes].index(name)] = state + 1
+            np.testing.assert_allclose(
+                engine.posterior_batch(codes, node.name)[0], expected, atol=1e-9
+            )
+
+
+def test_hidden_node_in_the_star_plan_is_not_tabulated(net: Network) -> None:
+    """The default network's latent nodes cost the star plan no code axis."""
+    engine = net.engine
+    assert engine.hidden == frozenset(net.latent)
+    star = engine.star
+    assert star is not None
+    for comp in star.components:
+        for v in comp.variables:
+            radix = 1 if engine.names[v] in engine.hidden else engine.cards[v] + 1
+            assert int(star.radix[v]) == radix
+        assert comp.size == math.prod(int(star.radix[v]) for v in comp.variables)
+    with pytest.raises(EngineError, match="hidden in the star plan"):
+        star.posterior({}, "cppd_form")
+    # the Network routes a latent target to the junction tree, which agrees with the joint
+    post = net.posterior({"anatomic_site": "head_neck"}, target="cppd_form")
+    marginals, _ = engine.marginals({"anatomic_site": net.states("anatomic_site").index("head_neck")})
+    expected = marginals[engine.index["cppd_form"]]
+    np.testing.assert_allclose(post[list(net.states("cppd_form"))], expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"hidden": ["zz"]}, r"Unknown hidden node\(s\) \['zz'\]"),
+        ({"hidden": ["a"]}, "The target 'a' cannot be hidden"),
+    ],
+)
+def test_bad_hidden_nodes(kwargs: dict[str, list[str]], match: str) -> None:
+    nodes = [
+        RandomNode("a", ("x", "y"), (), np.array([[0.5, 0.5]])),
+        RandomNode("b", ("x", "y"), ("a",), np.array([[0.9, 0.1], [0.2, 0.8]])),
+    ]
+    with pytest.raises(EngineError, match=match):
+        Engine(nodes, target="a", **kwargs)  # type: ignore[arg-type]

@@ -210,7 +210,7 @@ class Network:
     @cached_property
     def engine(self) -> Engine:
         """The compiled exact-inference engine (built on first use)."""
-        return Engine(list(self.spec.nodes.values()), target=self.target)
+        return Engine(list(self.spec.nodes.values()), target=self.target, hidden=self.latent)
 
     @cached_property
     def _pgmpy_inference(self) -> Any:

@@ -27,6 +27,10 @@ Two compiled plans, chosen automatically per question:
   times the target's states, times its number of nodes and its largest state count,
   the order of the einsum that fills the table one summed axis at a time). Past it the
   junction tree answers instead, where a query costs microseconds to milliseconds.
+  Nodes declared ``hidden`` (the latent nodes, which evidence can never name) are
+  summed inside their component's table rather than tabulated by state, so a latent
+  node costs the plan nothing beyond the findings it ties; a query *about* a hidden
+  node goes to the junction tree.
 
 MAP over a chosen node set uses constrained variable elimination (:mod:`._elimination`).
 """
@@ -34,7 +38,7 @@ MAP over a chosen node set uses constrained variable elimination (:mod:`._elimin
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -78,6 +82,10 @@ class Engine:
     star_work : int
         Largest total tabulation work (per component: configurations x target states x
         nodes x largest state count, summed) the star plan may spend at compile time.
+    hidden : collection of str
+        Nodes that evidence never names (latent nodes). The star plan sums them out
+        instead of tabulating their states; posteriors of a hidden node come from the
+        junction tree.
 
     Examples
     --------
@@ -96,6 +104,7 @@ class Engine:
         max_entries: int = 1 << 28,
         star_entries: int = 1 << 22,
         star_work: int = 1 << 28,
+        hidden: Collection[str] = (),
     ) -> None:
         self._nodes = list(nodes)
         self.names: tuple[str, ...] = tuple(n.name for n in nodes)
@@ -117,6 +126,12 @@ class Engine:
         self.max_entries = max_entries
         self.star_entries = star_entries
         self.star_work = star_work
+        unknown = sorted(set(hidden) - set(self.index))
+        if unknown:
+            raise EngineError(f"Unknown hidden node(s) {unknown}")
+        if target in hidden:
+            raise EngineError(f"The target {target!r} cannot be hidden")
+        self.hidden: frozenset[str] = frozenset(hidden)
 
     # ------------------------------------------------------------ compiled plans
     @cached_property
@@ -149,7 +164,7 @@ class Engine:
             seen.add(start)
             while stack:
                 v = stack.pop()
-                size *= self.cards[v] + 1
+                size *= 1 if self.names[v] in self.hidden else self.cards[v] + 1
                 widest, count = max(widest, self.cards[v]), count + 1
                 if size * self.cards[pivot] > self.star_entries:
                     return None
@@ -162,7 +177,13 @@ class Engine:
                 work += size * self.cards[pivot] * widest * count
             if total > self.star_entries or work > self.star_work:
                 return None
-        return StarEngine(self._nodes, pivot=self.target, max_table=self.star_entries)
+        return StarEngine(
+            self._nodes, pivot=self.target, max_table=self.star_entries, hidden=self.hidden
+        )
+
+    def _star_for(self, target: str) -> StarEngine | None:
+        """The star plan when it can answer about ``target`` (not a hidden node)."""
+        return None if target in self.hidden else self.star
 
     # ------------------------------------------------------------ evidence
     def lambdas(self, evidence: Codes, soft: Soft | None = None) -> dict[int, np.ndarray]:
@@ -195,8 +216,9 @@ class Engine:
             if not np.isfinite(self.log_evidence(evidence, soft)):
                 raise ZeroProbabilityError()
             return np.asarray(np.eye(self.cards[self.index[target]])[evidence[target]])
-        if not soft and self.star is not None:
-            return np.asarray(self.star.posterior(evidence, target))
+        star = None if soft else self._star_for(target)
+        if star is not None:
+            return np.asarray(star.posterior(evidence, target))
         jt = self.jt
         tables, up, _, root_log = jt.collect(self.lambdas(evidence, soft), 1)
         if not np.isfinite(root_log[0]):
@@ -256,7 +278,7 @@ class Engine:
         if n_jobs > 1 and len(starts) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
-            if soft or self.star is None:  # compile before the threads share the plan
+            if soft or self._star_for(target) is None:  # compile before the threads share it
                 _ = self.jt
 
             with ThreadPoolExecutor(min(n_jobs, len(starts))) as pool:
@@ -269,8 +291,9 @@ class Engine:
         return out
 
     def _batch_chunk(self, codes: np.ndarray, target: str, soft: Soft | None) -> np.ndarray:
-        if not soft and self.star is not None:
-            return self.star.posterior_batch(codes, target)
+        star = None if soft else self._star_for(target)
+        if star is not None:
+            return star.posterior_batch(codes, target)
         b = codes.shape[0]
         lam: dict[int, np.ndarray] = {}
         for v in np.flatnonzero(codes.any(axis=0)).tolist():

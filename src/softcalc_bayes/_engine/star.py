@@ -12,7 +12,9 @@ component has few nodes, so ``log m_C`` is tabulated at compile time for every
 evidence configuration of its nodes (each node unobserved or in one of its states,
 indexed in mixed radix). A query is then a gather and a sum in log space: no
 underflow however many findings are observed, and a batch of cases is one sparse
-matrix product. The posterior of a non-pivot node ``X`` is obtained by entering
+matrix product. A *hidden* node (a latent node, never observed) is summed inside its
+component's table and gets no code axis of its own: the table's size is the product
+over the observable nodes only. The posterior of a non-pivot node ``X`` is obtained by entering
 each state of ``X`` in turn, which only re-indexes the component holding ``X``.
 
 The engine is exact: it is variable elimination with a fixed plan whose
@@ -22,7 +24,7 @@ per-component results are precomputed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -97,6 +99,10 @@ class StarEngine:
         smallest tables.
     max_table : int
         Largest table (configurations x pivot states) compiled for one component.
+    hidden : collection of str
+        Nodes never observed: summed out inside their component (one code, 0), so
+        they add nothing to the table's size. Their posterior is not available from
+        this plan.
 
     Examples
     --------
@@ -109,12 +115,20 @@ class StarEngine:
     """
 
     def __init__(
-        self, nodes: Sequence[NodeLike], *, pivot: str | None = None, max_table: int = 1 << 22
+        self,
+        nodes: Sequence[NodeLike],
+        *,
+        pivot: str | None = None,
+        max_table: int = 1 << 22,
+        hidden: Collection[str] = (),
     ) -> None:
         self.names: tuple[str, ...] = tuple(n.name for n in nodes)
         self.index: dict[str, int] = {n: i for i, n in enumerate(self.names)}
         self.states: tuple[tuple[str, ...], ...] = tuple(tuple(n.states) for n in nodes)
         self.cards = np.array([len(s) for s in self.states], dtype=np.int64)
+        self.hidden = np.array([n.name in hidden for n in nodes], dtype=bool)
+        # codes per node in the tables: unobserved plus each state; a hidden node has only 0
+        self.radix = np.where(self.hidden, 1, self.cards + 1)
         cards = {n.name: len(n.states) for n in nodes}
         self.parents: tuple[tuple[int, ...], ...] = tuple(
             tuple(self.index[p] for p in n.parents) for n in nodes
@@ -131,6 +145,8 @@ class StarEngine:
             pivot = min(self.names, key=lambda n: self._plan_size(self.index[n]))
         if pivot not in self.index:
             raise EngineError(f"Unknown pivot node {pivot!r}")
+        if self.hidden[self.index[pivot]]:
+            raise EngineError(f"The pivot {pivot!r} cannot be hidden")
         self.pivot = self.index[pivot]
         self.max_table = max_table
         self._compile()
@@ -139,7 +155,7 @@ class StarEngine:
     def _plan_size(self, pivot: int) -> int:
         total = 0
         for comp in _components(self._moral, pivot):
-            total += math.prod(int(self.cards[v]) + 1 for v in comp)
+            total += math.prod(int(self.radix[v]) for v in comp)
         return total
 
     def _compile(self) -> None:
@@ -165,7 +181,7 @@ class StarEngine:
         tables: list[np.ndarray] = []
         offset = 0
         for c, members in enumerate(comps):
-            radix = [int(self.cards[v]) + 1 for v in members]
+            radix = [int(self.radix[v]) for v in members]
             size = math.prod(radix)
             if size * n_t > self.max_table:
                 names = [self.names[v] for v in members]
@@ -212,7 +228,10 @@ class StarEngine:
             v = comp.variables[0]  # one finding, child of the pivot or a root: no einsum
             if self.parents[v] in ((self.pivot,), ()):
                 cpt = np.atleast_2d(self.tensors[v])  # (n_pivot or 1, states)
-                table = np.vstack([cpt.sum(axis=1), cpt.T])
+                if self.hidden[v]:
+                    table = cpt.sum(axis=1)[None, :]
+                else:
+                    table = np.vstack([cpt.sum(axis=1), cpt.T])
                 if table.shape[1] != int(self.cards[self.pivot]):
                     table = np.repeat(table, int(self.cards[self.pivot]), axis=1)
                 return np.asarray(table, dtype=float)
@@ -229,7 +248,10 @@ class StarEngine:
             scopes.append((*self.parents[f], f))
         for v in variables:
             card = int(self.cards[v])
-            operands.append(np.vstack([np.ones((1, card)), np.eye(card)]))
+            if self.hidden[v]:  # summed out: a single code, "unobserved"
+                operands.append(np.ones((1, card)))
+            else:
+                operands.append(np.vstack([np.ones((1, card)), np.eye(card)]))
             scopes.append((("code", v), v))
         out: tuple[object, ...] = tuple(("code", v) for v in variables)
         if comp.has_pivot:
@@ -282,6 +304,7 @@ class StarEngine:
         if target is None or self.index[target] == self.pivot:
             return _normalise(self.log_joint(evidence))
         x = self.index[target]
+        self._check_not_hidden(x)
         c = int(self.component_of[x])
         flat, local, base = self._flat(evidence)
         comp = self.components[c]
@@ -355,6 +378,7 @@ class StarEngine:
         n = codes.shape[0]
         x = self.pivot if target is None else self.index[target]
         if x != self.pivot:
+            self._check_not_hidden(x)
             return self._batch_other(codes, x)
         flat, indptr = self._batch_rows(codes)
         mat = sparse.csr_matrix((np.ones(flat.size), flat, indptr), shape=(n, self.delta.shape[0]))
@@ -362,6 +386,13 @@ class StarEngine:
         logp += self.log_base
         self._clamp_pivot(codes, logp)
         return _normalise_rows(logp, inplace=True)
+
+    def _check_not_hidden(self, x: int) -> None:
+        if self.hidden[x]:
+            raise EngineError(
+                f"{self.names[x]!r} is hidden in the star plan (summed out); "
+                "ask the junction tree for its posterior"
+            )
 
     def _clamp_pivot(self, codes: np.ndarray, logp: np.ndarray) -> None:
         """Evidence on the pivot: keep only the observed state (in place)."""
