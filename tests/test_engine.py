@@ -489,7 +489,9 @@ def test_hidden_node_in_the_star_plan_is_not_tabulated(net: Network) -> None:
         star.posterior({}, "cppd_form")
     # the Network routes a latent target to the junction tree, which agrees with the joint
     post = net.posterior({"anatomic_site": "head_neck"}, target="cppd_form")
-    marginals, _ = engine.marginals({"anatomic_site": net.states("anatomic_site").index("head_neck")})
+    marginals, _ = engine.marginals(
+        {"anatomic_site": net.states("anatomic_site").index("head_neck")}
+    )
     expected = marginals[engine.index["cppd_form"]]
     np.testing.assert_allclose(post[list(net.states("cppd_form"))], expected, atol=1e-12)
 
