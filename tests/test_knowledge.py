@@ -229,34 +229,63 @@ SITE_RULES = {  # knowledge pass 4, section 4c: anatomically impossible by defin
 }
 
 
-def _compartment_by_site(net: Network) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
-    """The compartment table as (diagnosis, form of CPPD, site, compartment).
+FORMS = ("cppd_form", "chondroma_form")  # latent forms of one diagnosis (passes 19 and 20)
+FORM_OF = {"cppd_form": "cppd_deposition", "chondroma_form": "soft_tissue_chondroma"}
 
-    Its parents are the diagnosis, the site and the latent CPPD form (knowledge pass 19);
-    the form matters only for CPPD, so every other diagnosis has one slice per form, equal.
+
+def _n_forms(net: Network) -> int:
+    """Joint configurations of the latent form nodes (C order over ``FORMS``)."""
+    return int(np.prod([len(net.states(f)) for f in FORMS]))
+
+
+def _form_weights(net: Network) -> np.ndarray:
+    """P(form configuration | diagnosis) as (diagnosis, configuration)."""
+    a, b = (net.spec.nodes[f].cpt for f in FORMS)  # each (diagnosis, form)
+    return np.einsum("da,db->dab", a, b).reshape(a.shape[0], -1)
+
+
+def _compartment_by_site(net: Network) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """The compartment table as (diagnosis, form configuration, site, compartment).
+
+    Its parents are the diagnosis, the site and the latent forms of CPPD (knowledge pass 19)
+    and of soft-tissue chondroma (pass 20); each form matters only for its diagnosis, so every
+    other diagnosis has one slice per configuration, all equal.
     """
     node = net.spec.nodes["compartment"]
-    assert node.parents == ("diagnosis", "anatomic_site", "cppd_form")
+    assert node.parents == ("diagnosis", "anatomic_site", *FORMS)
     sites, states = net.states("anatomic_site"), node.states
-    shape = (len(net.states(net.target)), len(sites), len(net.states("cppd_form")), len(states))
+    shape = (len(net.states(net.target)), len(sites), _n_forms(net), len(states))
     return node.cpt.reshape(shape).transpose(0, 2, 1, 3), sites, states
 
 
 def _site_table(net: Network) -> np.ndarray:
-    """P(site | diagnosis, form of CPPD) as (diagnosis, form, site)."""
+    """P(site | diagnosis, forms) as (diagnosis, form configuration, site)."""
     node = net.spec.nodes["anatomic_site"]
-    assert node.parents == ("diagnosis", "cppd_form")
-    forms = len(net.states("cppd_form"))
-    return node.cpt.reshape(len(net.states(net.target)), forms, -1)
+    assert node.parents == ("diagnosis", *FORMS)
+    return node.cpt.reshape(len(net.states(net.target)), _n_forms(net), -1)
 
 
-def test_compartment_depends_on_the_form_only_for_cppd(net: Network) -> None:
+def _by_form(net: Network, table: np.ndarray, latent: str) -> np.ndarray:
+    """Slices of a (diagnosis, configuration, ...) table per state of one form node, the other
+    form at its first state: shape (form states, diagnosis, ...)."""
+    cards = [len(net.states(f)) for f in FORMS]
+    full = table.reshape(table.shape[0], *cards, *table.shape[2:])
+    axis = 1 + FORMS.index(latent)
+    other = 2 if axis == 1 else 1
+    return np.moveaxis(np.take(full, 0, axis=other), axis if axis < other else axis - 1, 0)
+
+
+def test_compartment_depends_on_the_form_only_for_its_diagnosis(net: Network) -> None:
     cpt = _compartment_by_site(net)[0]
     diagnoses = net.states(net.target)
-    cppd = diagnoses.index("cppd_deposition")
-    others = [d for d in range(len(diagnoses)) if d != cppd]
-    np.testing.assert_array_equal(cpt[others, 0], cpt[others, 1])
-    assert not np.allclose(cpt[cppd, 0], cpt[cppd, 1])
+    own = [diagnoses.index(d) for d in FORM_OF.values()]
+    others = [d for d in range(len(diagnoses)) if d not in own]
+    for k in range(1, cpt.shape[1]):
+        np.testing.assert_array_equal(cpt[others, 0], cpt[others, k])
+    for latent, diagnosis in FORM_OF.items():
+        d = diagnoses.index(diagnosis)
+        first, second = _by_form(net, cpt, latent)[:, d]
+        assert not np.allclose(first, second), latent
 
 
 def test_compartment_rows_are_marginal_over_sites(net: Network, tmp_path: Path) -> None:
@@ -270,7 +299,7 @@ def test_compartment_rows_are_marginal_over_sites(net: Network, tmp_path: Path) 
     assert doc.pop("marginal_over") == "anatomic_site"
     del doc["impossible"]  # without rules every site slice is the row as written
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    forms = len(net.states("cppd_form"))
+    forms = _n_forms(net)
     plain = load_spec(folder).nodes["compartment"].cpt.reshape(-1, len(sites), forms, len(states))
     plain = plain.transpose(0, 2, 1, 3)
     written = plain[:, :, 0]
@@ -306,7 +335,7 @@ def test_retroperitoneal_cavity_mass_is_not_penalised_twice(net: Network) -> Non
     cpt, sites, states = _compartment_by_site(net)
     r, v = sites.index("retroperitoneum_abdomen"), states.index("visceral_cavity")
     prior = net.spec.nodes[net.target].cpt[0]
-    form = net.spec.nodes["cppd_form"].cpt  # (diagnosis, form)
+    form = _form_weights(net)  # (diagnosis, form configuration)
     site = _site_table(net)[:, :, r]
     brute = prior * (form * site * cpt[:, :, r, v]).sum(axis=1)  # by hand from the tables
     np.testing.assert_allclose(
@@ -332,13 +361,14 @@ def test_lesions_in_two_regions_are_never_solitary(net: Network) -> None:
         site = net.posterior({"diagnosis": diagnosis}, target="anatomic_site")
         spread = net.posterior({"diagnosis": diagnosis}, target="distribution")
         assert site["multiple_sites"] <= spread["multifocal"] + spread["diffuse"] + 1e-9, diagnosis
-    # and within each form of CPPD (knowledge pass 19), from the tables
+    # and within each form of CPPD (pass 19) and of soft-tissue chondroma (pass 20)
     site, spread = _site_table(net), net.spec.nodes["distribution"].cpt
-    assert net.spec.nodes["distribution"].parents == ("diagnosis", "cppd_form")
-    cppd = net.states("diagnosis").index("cppd_deposition")
-    forms = len(net.states("cppd_form"))
+    assert net.spec.nodes["distribution"].parents == ("diagnosis", *FORMS)
+    spread = spread.reshape(site.shape[0], _n_forms(net), -1)
     multiple = net.states("anatomic_site").index("multiple_sites")
     solitary = net.states("distribution").index("solitary")
-    for f in range(forms):
-        row = spread.reshape(-1, forms, spread.shape[-1])[cppd, f]
-        assert site[cppd, f, multiple] <= 1 - row[solitary] + 1e-9, net.states("cppd_form")[f]
+    for latent, diagnosis in FORM_OF.items():
+        d = net.states("diagnosis").index(diagnosis)
+        sites, rows = _by_form(net, site, latent)[:, d], _by_form(net, spread, latent)[:, d]
+        for f, name in enumerate(net.states(latent)):
+            assert sites[f, multiple] <= 1 - rows[f, solitary] + 1e-9, name

@@ -69,11 +69,13 @@ def test_latent_nodes_tie_concordant_tests(net: Network) -> None:
         assert "lesion_stage" in net.node(finding).parents
     for finding in ("anatomic_site", "compartment", "distribution", "relation_to_bone"):
         assert "cppd_form" in net.node(finding).parents
+        assert "chondroma_form" in net.node(finding).parents
     assert set(net.latent) == {
         "amplification_12q",
         "mineral_metabolism",
         "lesion_stage",
         "cppd_form",
+        "chondroma_form",
     }
 
 

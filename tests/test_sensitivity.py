@@ -178,15 +178,23 @@ def _recompute_rows(
 
 
 def test_a_written_parameter_moves_all_its_entries(net: Network) -> None:
-    # Every diagnosis but CPPD has one site row for both states of the latent cppd_form:
-    # one parameter, two entries, whose slopes add up; CPPD's two rows stay two parameters.
+    # Every diagnosis but CPPD and soft-tissue chondroma has one site row for all four states
+    # of the latent forms (cppd_form x chondroma_form): one parameter, four entries, whose
+    # slopes add up; CPPD's two rows stay two parameters, each repeated over the chondroma
+    # form (two entries), and likewise the chondroma's two rows over the CPPD form.
     table = sensitivity(net, EVIDENCE)
     site = table[table["node"] == "anatomic_site"]
     alt = site[site["parents"].map(lambda p: p == {"diagnosis": "alt_wdlps"})]
-    assert len(alt) == len(net.states("anatomic_site")) and set(alt["n_entries"]) == {2}
-    cppd = site[site["parents"].map(lambda p: p.get("diagnosis") == "cppd_deposition")]
-    assert set(cppd["n_entries"]) == {1}
-    assert {p["cppd_form"] for p in cppd["parents"]} == set(net.states("cppd_form"))
+    configurations = len(net.states("cppd_form")) * len(net.states("chondroma_form"))
+    assert len(alt) == len(net.states("anatomic_site"))
+    assert set(alt["n_entries"]) == {configurations}
+    for diagnosis, latent in (
+        ("cppd_deposition", "cppd_form"),
+        ("soft_tissue_chondroma", "chondroma_form"),
+    ):
+        rows = site[site["parents"].map(lambda p, d=diagnosis: p.get("diagnosis") == d)]
+        assert set(rows["n_entries"]) == {configurations // len(net.states(latent))}
+        assert {p[latent] for p in rows["parents"]} == set(net.states(latent))
     coef = sensitivity_coefficients(net, EVIDENCE)
     params = net.parameters()
     entries = params.index[

@@ -402,7 +402,9 @@ def test_sobol_groups_and_values() -> None:
     assert si.index.name == "group"
     assert set(si.index) == {
         "prior",
-        "cppd_form",  # anatomic_site sits below the latent form of CPPD (knowledge pass 19)
+        # anatomic_site sits below the latent forms of CPPD and of soft-tissue chondroma
+        # (knowledge passes 19 and 20): one group, named after both
+        "chondroma_form+cppd_form",
         "fat_in_lesion",
         "sex",
         "amplification_12q",
@@ -426,6 +428,7 @@ def test_sobol_groups_by_table_split_latent_components() -> None:
         "prior",
         "anatomic_site",
         "cppd_form",
+        "chondroma_form",
         "fat_in_lesion",
         "sex",
         "mdm2_cdk4_ihc",
@@ -494,12 +497,14 @@ def test_observed_second_parent_is_fixed_not_summed() -> None:
     plan = _plan(NET, evidence)
     blocks = {b.node: b for b in plan.blocks}
     assert blocks["recurrence_after_excision"].a.shape == (len(DIAGNOSES),)
-    # compartment has the latent CPPD form as a third parent: it is summed, the site fixed;
-    # only CPPD's rows depend on the form, so the others are one parameter for both forms
+    # compartment has the latent forms of CPPD and of soft-tissue chondroma as further
+    # parents: they are summed, the site fixed; only CPPD's and the chondroma's rows depend on
+    # their form, so every other diagnosis is one parameter for all four form configurations
     compartment = blocks["compartment"]
-    forms = len(NET.states("cppd_form"))
-    assert compartment.tie is not None and compartment.tie.shape == (len(DIAGNOSES) * forms,)
-    assert compartment.a.shape == (len(DIAGNOSES) - 1 + forms,)
+    cppd, chondroma = len(NET.states("cppd_form")), len(NET.states("chondroma_form"))
+    assert compartment.tie is not None
+    assert compartment.tie.shape == (len(DIAGNOSES) * cppd * chondroma,)
+    assert compartment.a.shape == (len(DIAGNOSES) - 2 + cppd + chondroma,)
     sharp = scaled(NET, 1e7)
     s = posterior_uncertainty(sharp, evidence, n_samples=400, seed=5).summary
     np.testing.assert_allclose(s["mean"], s["posterior"], atol=2e-3)
@@ -514,8 +519,10 @@ def test_fitted_row_keeps_the_share_of_its_diagnosis_rows_evidence() -> None:
     plan = _plan(NET, {"anatomic_site": site, "compartment": state})
     block = next(b for b in plan.blocks if b.node == "compartment")
     node = NET.spec.nodes["compartment"]
-    assert node.parents == ("diagnosis", "anatomic_site", "cppd_form")
-    sites, forms = NET.states("anatomic_site"), NET.states("cppd_form")
+    assert node.parents == ("diagnosis", "anatomic_site", "cppd_form", "chondroma_form")
+    # the two latent forms' joint configurations, flattened in C order
+    sites = NET.states("anatomic_site")
+    forms = range(len(NET.states("cppd_form")) * len(NET.states("chondroma_form")))
     cpt = node.cpt.reshape(len(DIAGNOSES), len(sites), len(forms), len(node.states))
     site_cpt = NET.spec.nodes["anatomic_site"].cpt.reshape(len(DIAGNOSES), len(forms), len(sites))
     written = np.einsum("dfs,dsfc->dfc", site_cpt, cpt).reshape(-1, len(node.states))
@@ -564,21 +571,29 @@ def test_matches_reference_with_impossible_rules(placed: Network, evidence: dict
 
 # --------------------------------------------------------------------------- one row, one parameter
 def test_a_row_repeated_over_a_summed_parent_is_drawn_once() -> None:
-    # The site's rows do not depend on the latent CPPD form except for CPPD: with the site
-    # observed and the form summed, each other diagnosis's site row is one draw, used for
-    # both forms; CPPD's two rows are two draws.
+    # The site's rows do not depend on the latent forms except for CPPD (cppd_form) and
+    # soft-tissue chondroma (chondroma_form): with the site observed and the forms summed,
+    # each other diagnosis's site row is one draw, used for all four form configurations;
+    # CPPD's two rows are two draws, and so are the chondroma's.
     plan = _plan(NET, {"anatomic_site": "knee"})
     block = next(b for b in plan.blocks if b.node == "anatomic_site")
     values = plan.draw(np.random.default_rng(0), 50)[plan.blocks.index(block)]
-    forms = len(NET.states("cppd_form"))
-    by_form = values.reshape(50, len(DIAGNOSES), forms)
+    cppd_forms, chondroma_forms = len(NET.states("cppd_form")), len(NET.states("chondroma_form"))
+    by_form = values.reshape(50, len(DIAGNOSES), cppd_forms, chondroma_forms)
     cppd = DIAGNOSES.index("cppd_deposition")
-    others = [d for d in range(len(DIAGNOSES)) if d != cppd]
-    np.testing.assert_array_equal(by_form[:, others, 0], by_form[:, others, 1])
-    assert np.all(by_form[:, cppd, 0] != by_form[:, cppd, 1])
+    chondroma = DIAGNOSES.index("soft_tissue_chondroma")
+    others = [d for d in range(len(DIAGNOSES)) if d not in (cppd, chondroma)]
+    flat = by_form.reshape(50, len(DIAGNOSES), -1)
+    for k in range(1, flat.shape[2]):
+        np.testing.assert_array_equal(flat[:, others, 0], flat[:, others, k])
+    np.testing.assert_array_equal(by_form[:, cppd, :, 0], by_form[:, cppd, :, 1])
+    assert np.all(by_form[:, cppd, 0, 0] != by_form[:, cppd, 1, 0])
+    np.testing.assert_array_equal(by_form[:, chondroma, 0, :], by_form[:, chondroma, 1, :])
+    assert np.all(by_form[:, chondroma, 0, 0] != by_form[:, chondroma, 0, 1])
     # the same rows through the Sobol map
     names, _ = plan.variables()
-    assert sum(n.startswith("anatomic_site[") for n in names) == len(DIAGNOSES) - 1 + forms
+    expected = len(DIAGNOSES) - 2 + cppd_forms + chondroma_forms
+    assert sum(n.startswith("anatomic_site[") for n in names) == expected
 
 
 def test_a_latent_parent_that_changes_no_row_changes_no_uncertainty(

@@ -108,7 +108,8 @@ class StarEngine:
     --------
     >>> from softcalc_bayes.spec import load_spec
     >>> spec = load_spec()
-    >>> engine = StarEngine(list(spec.nodes.values()), pivot="diagnosis")
+    >>> latent = [name for name, node in spec.nodes.items() if node.kind == "latent"]
+    >>> engine = StarEngine(list(spec.nodes.values()), pivot="diagnosis", hidden=latent)
     >>> p = engine.posterior({"fat_in_lesion": 0})
     >>> round(float(p.sum()), 12)
     1.0
