@@ -82,7 +82,7 @@ class Engine:
     star_work : int
         Largest total tabulation work (per component: configurations x target states x
         nodes x largest state count, summed) the star plan may spend at compile time.
-        The default, 2**29 units, compiles in about 0.3 s on the default network (whose
+        The default, 2**29 units, compiles in about 0.2 s on the default network (whose
         compiled plan the spec cache keeps, so a warm start does not pay it).
     hidden : collection of str
         Nodes that evidence never names (latent nodes). The star plan sums them out

@@ -127,9 +127,9 @@ class StarEngine:
         self.index: dict[str, int] = {n: i for i, n in enumerate(self.names)}
         self.states: tuple[tuple[str, ...], ...] = tuple(tuple(n.states) for n in nodes)
         self.cards = np.array([len(s) for s in self.states], dtype=np.int64)
-        self.hidden = np.array([n.name in hidden for n in nodes], dtype=bool)
+        self.is_hidden = np.array([n.name in hidden for n in nodes], dtype=bool)
         # codes per node in the tables: unobserved plus each state; a hidden node has only 0
-        self.radix = np.where(self.hidden, 1, self.cards + 1)
+        self.radix = np.where(self.is_hidden, 1, self.cards + 1)
         cards = {n.name: len(n.states) for n in nodes}
         self.parents: tuple[tuple[int, ...], ...] = tuple(
             tuple(self.index[p] for p in n.parents) for n in nodes
@@ -146,7 +146,7 @@ class StarEngine:
             pivot = min(self.names, key=lambda n: self._plan_size(self.index[n]))
         if pivot not in self.index:
             raise EngineError(f"Unknown pivot node {pivot!r}")
-        if self.hidden[self.index[pivot]]:
+        if self.is_hidden[self.index[pivot]]:
             raise EngineError(f"The pivot {pivot!r} cannot be hidden")
         self.pivot = self.index[pivot]
         self.max_table = max_table
@@ -229,7 +229,7 @@ class StarEngine:
             v = comp.variables[0]  # one finding, child of the pivot or a root: no einsum
             if self.parents[v] in ((self.pivot,), ()):
                 cpt = np.atleast_2d(self.tensors[v])  # (n_pivot or 1, states)
-                if self.hidden[v]:
+                if self.is_hidden[v]:
                     table = cpt.sum(axis=1)[None, :]
                 else:
                     table = np.vstack([cpt.sum(axis=1), cpt.T])
@@ -249,7 +249,7 @@ class StarEngine:
             scopes.append((*self.parents[f], f))
         for v in variables:
             card = int(self.cards[v])
-            if self.hidden[v]:  # summed out: a single code, "unobserved"
+            if self.is_hidden[v]:  # summed out: a single code, "unobserved"
                 operands.append(np.ones((1, card)))
             else:
                 operands.append(np.vstack([np.ones((1, card)), np.eye(card)]))
@@ -389,7 +389,7 @@ class StarEngine:
         return _normalise_rows(logp, inplace=True)
 
     def _check_not_hidden(self, x: int) -> None:
-        if self.hidden[x]:
+        if self.is_hidden[x]:
             raise EngineError(
                 f"{self.names[x]!r} is hidden in the star plan (summed out); "
                 "ask the junction tree for its posterior"
