@@ -270,9 +270,8 @@ def _by_form(net: Network, table: np.ndarray, latent: str) -> np.ndarray:
     form at its first state: shape (form states, diagnosis, ...)."""
     cards = [len(net.states(f)) for f in FORMS]
     full = table.reshape(table.shape[0], *cards, *table.shape[2:])
-    axis = 1 + FORMS.index(latent)
-    other = 2 if axis == 1 else 1
-    return np.moveaxis(np.take(full, 0, axis=other), axis if axis < other else axis - 1, 0)
+    kept = full[:, :, 0] if latent == FORMS[0] else full[:, 0]  # the form's axis is now 1
+    return np.moveaxis(kept, 1, 0)
 
 
 def test_compartment_depends_on_the_form_only_for_its_diagnosis(net: Network) -> None:
