@@ -230,8 +230,12 @@ SITE_RULES = {  # knowledge pass 4, section 4c: anatomically impossible by defin
 }
 
 
-FORMS = ("cppd_form", "chondroma_form")  # latent forms of one diagnosis (passes 19 and 20)
-FORM_OF = {"cppd_form": "cppd_deposition", "chondroma_form": "soft_tissue_chondroma"}
+FORMS = ("cppd_form", "chondroma_form", "escs_form")  # latent forms (passes 19, 20 and 21)
+FORM_OF = {
+    "cppd_form": "cppd_deposition",
+    "chondroma_form": "soft_tissue_chondroma",
+    "escs_form": "extraskeletal_chondrosarcoma",
+}
 
 
 def _n_forms(net: Network) -> int:
@@ -241,15 +245,18 @@ def _n_forms(net: Network) -> int:
 
 def _form_weights(net: Network) -> np.ndarray:
     """P(form configuration | diagnosis) as (diagnosis, configuration)."""
-    a, b = (net.spec.nodes[f].cpt for f in FORMS)  # each (diagnosis, form)
-    return np.einsum("da,db->dab", a, b).reshape(a.shape[0], -1)
+    weights = np.ones((len(net.states(net.target)), 1))
+    for form in FORMS:  # each cpt is (diagnosis, form); C order puts the last form fastest
+        cpt = net.spec.nodes[form].cpt
+        weights = (weights[:, :, None] * cpt[:, None, :]).reshape(cpt.shape[0], -1)
+    return weights
 
 
 def _compartment_by_site(net: Network) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """The compartment table as (diagnosis, form configuration, site, compartment).
 
     Its parents are the diagnosis, the site and the latent forms of CPPD (knowledge pass 19)
-    and of soft-tissue chondroma (pass 20); each form matters only for its diagnosis, so every
+    of soft-tissue chondroma (pass 20) and of extraskeletal chondrosarcoma (pass 21); each form matters only for its diagnosis, so every
     other diagnosis has one slice per configuration, all equal.
     """
     node = net.spec.nodes["compartment"]
@@ -267,12 +274,12 @@ def _site_table(net: Network) -> np.ndarray:
 
 
 def _by_form(net: Network, table: np.ndarray, latent: str) -> np.ndarray:
-    """Slices of a (diagnosis, configuration, ...) table per state of one form node, the other
-    form at its first state: shape (form states, diagnosis, ...)."""
+    """Slices of a (diagnosis, configuration, ...) table per state of one form node, every
+    other form at its first state: shape (form states, diagnosis, ...)."""
     cards = [len(net.states(f)) for f in FORMS]
     full = table.reshape(table.shape[0], *cards, *table.shape[2:])
-    kept = full[:, :, 0] if latent == FORMS[0] else full[:, 0]  # the form's axis is now 1
-    return np.moveaxis(kept, 1, 0)
+    index = tuple(slice(None) if f == latent else 0 for f in FORMS)
+    return np.moveaxis(full[(slice(None), *index)], 1, 0)  # the form's axis is now 1
 
 
 def test_compartment_depends_on_the_form_only_for_its_diagnosis(net: Network) -> None:

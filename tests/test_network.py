@@ -76,6 +76,7 @@ def test_latent_nodes_tie_concordant_tests(net: Network) -> None:
         "lesion_stage",
         "cppd_form",
         "chondroma_form",
+        "escs_form",
     }
 
 

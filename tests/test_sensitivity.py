@@ -178,19 +178,21 @@ def _recompute_rows(
 
 
 def test_a_written_parameter_moves_all_its_entries(net: Network) -> None:
-    # Every diagnosis but CPPD and soft-tissue chondroma has one site row for all four states
-    # of the latent forms (cppd_form x chondroma_form): one parameter, four entries, whose
-    # slopes add up; CPPD's two rows stay two parameters, each repeated over the chondroma
-    # form (two entries), and likewise the chondroma's two rows over the CPPD form.
+    # Every diagnosis but CPPD, soft-tissue chondroma and extraskeletal chondrosarcoma has one
+    # site row for all eight states of the latent forms (cppd_form x chondroma_form x
+    # escs_form): one parameter, eight entries, whose slopes add up; each of those three
+    # diagnoses has one row per state of its own form, each repeated over the other two forms.
+    forms = ("cppd_form", "chondroma_form", "escs_form")
     table = sensitivity(net, EVIDENCE)
     site = table[table["node"] == "anatomic_site"]
     alt = site[site["parents"].map(lambda p: p == {"diagnosis": "alt_wdlps"})]
-    configurations = len(net.states("cppd_form")) * len(net.states("chondroma_form"))
+    configurations = int(np.prod([len(net.states(f)) for f in forms]))
     assert len(alt) == len(net.states("anatomic_site"))
     assert set(alt["n_entries"]) == {configurations}
     for diagnosis, latent in (
         ("cppd_deposition", "cppd_form"),
         ("soft_tissue_chondroma", "chondroma_form"),
+        ("extraskeletal_chondrosarcoma", "escs_form"),
     ):
         rows = site[site["parents"].map(lambda p, d=diagnosis: p.get("diagnosis") == d)]
         assert set(rows["n_entries"]) == {configurations // len(net.states(latent))}

@@ -35,6 +35,13 @@ from softcalc_bayes.uncertainty import (
 
 NET = load_network()
 DIAGNOSES = NET.states(NET.target)
+# latent forms of one diagnosis each (knowledge passes 19 to 21), in the parents' order
+FORMS = ("cppd_form", "chondroma_form", "escs_form")
+FORM_OF = {
+    "cppd_form": "cppd_deposition",
+    "chondroma_form": "soft_tissue_chondroma",
+    "escs_form": "extraskeletal_chondrosarcoma",
+}
 
 # Eight findings (mineral and zonal pattern share the latent lesion_stage; the rest are single
 # findings under the diagnosis).
@@ -402,9 +409,9 @@ def test_sobol_groups_and_values() -> None:
     assert si.index.name == "group"
     assert set(si.index) == {
         "prior",
-        # anatomic_site sits below the latent forms of CPPD and of soft-tissue chondroma
-        # (knowledge passes 19 and 20): one group, named after both
-        "chondroma_form+cppd_form",
+        # anatomic_site sits below the latent forms of CPPD, soft-tissue chondroma and
+        # extraskeletal chondrosarcoma (knowledge passes 19 to 21): one group, named after all
+        "chondroma_form+cppd_form+escs_form",
         "fat_in_lesion",
         "sex",
         "amplification_12q",
@@ -429,6 +436,7 @@ def test_sobol_groups_by_table_split_latent_components() -> None:
         "anatomic_site",
         "cppd_form",
         "chondroma_form",
+        "escs_form",
         "fat_in_lesion",
         "sex",
         "mdm2_cdk4_ihc",
@@ -497,14 +505,15 @@ def test_observed_second_parent_is_fixed_not_summed() -> None:
     plan = _plan(NET, evidence)
     blocks = {b.node: b for b in plan.blocks}
     assert blocks["recurrence_after_excision"].a.shape == (len(DIAGNOSES),)
-    # compartment has the latent forms of CPPD and of soft-tissue chondroma as further
-    # parents: they are summed, the site fixed; only CPPD's and the chondroma's rows depend on
-    # their form, so every other diagnosis is one parameter for all four form configurations
+    # compartment has the latent forms of CPPD, soft-tissue chondroma and extraskeletal
+    # chondrosarcoma as further parents: they are summed, the site fixed; only those three
+    # diagnoses' rows depend on their form, so every other diagnosis is one parameter for all
+    # eight form configurations
     compartment = blocks["compartment"]
-    cppd, chondroma = len(NET.states("cppd_form")), len(NET.states("chondroma_form"))
+    cards = [len(NET.states(f)) for f in FORMS]
     assert compartment.tie is not None
-    assert compartment.tie.shape == (len(DIAGNOSES) * cppd * chondroma,)
-    assert compartment.a.shape == (len(DIAGNOSES) - 2 + cppd + chondroma,)
+    assert compartment.tie.shape == (len(DIAGNOSES) * int(np.prod(cards)),)
+    assert compartment.a.shape == (len(DIAGNOSES) - len(FORMS) + sum(cards),)
     sharp = scaled(NET, 1e7)
     s = posterior_uncertainty(sharp, evidence, n_samples=400, seed=5).summary
     np.testing.assert_allclose(s["mean"], s["posterior"], atol=2e-3)
@@ -519,10 +528,10 @@ def test_fitted_row_keeps_the_share_of_its_diagnosis_rows_evidence() -> None:
     plan = _plan(NET, {"anatomic_site": site, "compartment": state})
     block = next(b for b in plan.blocks if b.node == "compartment")
     node = NET.spec.nodes["compartment"]
-    assert node.parents == ("diagnosis", "anatomic_site", "cppd_form", "chondroma_form")
-    # the two latent forms' joint configurations, flattened in C order
+    assert node.parents == ("diagnosis", "anatomic_site", *FORMS)
+    # the latent forms' joint configurations, flattened in C order
     sites = NET.states("anatomic_site")
-    forms = range(len(NET.states("cppd_form")) * len(NET.states("chondroma_form")))
+    forms = range(int(np.prod([len(NET.states(f)) for f in FORMS])))
     cpt = node.cpt.reshape(len(DIAGNOSES), len(sites), len(forms), len(node.states))
     site_cpt = NET.spec.nodes["anatomic_site"].cpt.reshape(len(DIAGNOSES), len(forms), len(sites))
     written = np.einsum("dfs,dsfc->dfc", site_cpt, cpt).reshape(-1, len(node.states))
@@ -571,28 +580,31 @@ def test_matches_reference_with_impossible_rules(placed: Network, evidence: dict
 
 # --------------------------------------------------------------------------- one row, one parameter
 def test_a_row_repeated_over_a_summed_parent_is_drawn_once() -> None:
-    # The site's rows do not depend on the latent forms except for CPPD (cppd_form) and
-    # soft-tissue chondroma (chondroma_form): with the site observed and the forms summed,
-    # each other diagnosis's site row is one draw, used for all four form configurations;
-    # CPPD's two rows are two draws, and so are the chondroma's.
+    # The site's rows do not depend on the latent forms except for CPPD (cppd_form), soft-tissue
+    # chondroma (chondroma_form) and extraskeletal chondrosarcoma (escs_form): with the site
+    # observed and the forms summed, each other diagnosis's site row is one draw, used for all
+    # eight form configurations; each of those three diagnoses has two draws, one per state of
+    # its own form, each repeated over the other forms.
     plan = _plan(NET, {"anatomic_site": "knee"})
     block = next(b for b in plan.blocks if b.node == "anatomic_site")
     values = plan.draw(np.random.default_rng(0), 50)[plan.blocks.index(block)]
-    cppd_forms, chondroma_forms = len(NET.states("cppd_form")), len(NET.states("chondroma_form"))
-    by_form = values.reshape(50, len(DIAGNOSES), cppd_forms, chondroma_forms)
-    cppd = DIAGNOSES.index("cppd_deposition")
-    chondroma = DIAGNOSES.index("soft_tissue_chondroma")
-    others = [d for d in range(len(DIAGNOSES)) if d not in (cppd, chondroma)]
+    cards = [len(NET.states(f)) for f in FORMS]
+    by_form = values.reshape(50, len(DIAGNOSES), *cards)
+    own = {DIAGNOSES.index(d): f for f, d in FORM_OF.items()}
+    others = [d for d in range(len(DIAGNOSES)) if d not in own]
     flat = by_form.reshape(50, len(DIAGNOSES), -1)
     for k in range(1, flat.shape[2]):
         np.testing.assert_array_equal(flat[:, others, 0], flat[:, others, k])
-    np.testing.assert_array_equal(by_form[:, cppd, :, 0], by_form[:, cppd, :, 1])
-    assert np.all(by_form[:, cppd, 0, 0] != by_form[:, cppd, 1, 0])
-    np.testing.assert_array_equal(by_form[:, chondroma, 0, :], by_form[:, chondroma, 1, :])
-    assert np.all(by_form[:, chondroma, 0, 0] != by_form[:, chondroma, 0, 1])
+    for d, form in own.items():
+        axis = FORMS.index(form)
+        per_state = np.moveaxis(by_form[:, d], axis + 1, 1)  # (draw, form state, other forms...)
+        for state in range(per_state.shape[1]):  # the same draw over the other forms
+            rest = per_state[:, state].reshape(50, -1)
+            np.testing.assert_array_equal(rest, np.repeat(rest[:, :1], rest.shape[1], axis=1))
+        assert np.all(per_state[:, 0].reshape(50, -1)[:, 0] != per_state[:, 1].reshape(50, -1)[:, 0])
     # the same rows through the Sobol map
     names, _ = plan.variables()
-    expected = len(DIAGNOSES) - 2 + cppd_forms + chondroma_forms
+    expected = len(DIAGNOSES) - len(FORMS) + sum(cards)
     assert sum(n.startswith("anatomic_site[") for n in names) == expected
 
 
