@@ -601,7 +601,9 @@ def test_a_row_repeated_over_a_summed_parent_is_drawn_once() -> None:
         for state in range(per_state.shape[1]):  # the same draw over the other forms
             rest = per_state[:, state].reshape(50, -1)
             np.testing.assert_array_equal(rest, np.repeat(rest[:, :1], rest.shape[1], axis=1))
-        assert np.all(per_state[:, 0].reshape(50, -1)[:, 0] != per_state[:, 1].reshape(50, -1)[:, 0])
+        assert np.all(
+            per_state[:, 0].reshape(50, -1)[:, 0] != per_state[:, 1].reshape(50, -1)[:, 0]
+        )
     # the same rows through the Sobol map
     names, _ = plan.variables()
     expected = len(DIAGNOSES) - len(FORMS) + sum(cards)

@@ -434,7 +434,7 @@ def plot_network(
     >>> from softcalc_bayes import load_network
     >>> ax = plot_network(load_network(), evidence={"fat_in_lesion": "present"})
     >>> ax.get_title()
-    'softcalc-default: 37 findings, 5 latent nodes; 1 entered'
+    'softcalc-default: 37 findings, 6 latent nodes; 1 entered'
     """
     import networkx as nx
 
