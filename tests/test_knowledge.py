@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
+from _forms import FORM_OF, FORMS
 from conftest import docs_script
 from softcalc_bayes import Network, load_network
 from softcalc_bayes.cases import holdout_cases_path, load_cases
@@ -227,14 +228,6 @@ SITE_RULES = {  # knowledge pass 4, section 4c: anatomically impossible by defin
             "leg_ankle_foot",
         )
     },
-}
-
-
-FORMS = ("cppd_form", "chondroma_form", "escs_form")  # latent forms (passes 19, 20 and 21)
-FORM_OF = {
-    "cppd_form": "cppd_deposition",
-    "chondroma_form": "soft_tissue_chondroma",
-    "escs_form": "extraskeletal_chondrosarcoma",
 }
 
 

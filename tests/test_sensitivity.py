@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from _forms import FORM_OF, FORMS
 from _random_nets import RandomNode, random_networks
 from softcalc_bayes import EvidenceError, InvalidParameterError, Network
 from softcalc_bayes._engine import Engine, ZeroProbabilityError
@@ -182,18 +183,13 @@ def test_a_written_parameter_moves_all_its_entries(net: Network) -> None:
     # site row for all eight states of the latent forms (cppd_form x chondroma_form x
     # escs_form): one parameter, eight entries, whose slopes add up; each of those three
     # diagnoses has one row per state of its own form, each repeated over the other two forms.
-    forms = ("cppd_form", "chondroma_form", "escs_form")
     table = sensitivity(net, EVIDENCE)
     site = table[table["node"] == "anatomic_site"]
     alt = site[site["parents"].map(lambda p: p == {"diagnosis": "alt_wdlps"})]
-    configurations = int(np.prod([len(net.states(f)) for f in forms]))
+    configurations = int(np.prod([len(net.states(f)) for f in FORMS]))
     assert len(alt) == len(net.states("anatomic_site"))
     assert set(alt["n_entries"]) == {configurations}
-    for diagnosis, latent in (
-        ("cppd_deposition", "cppd_form"),
-        ("soft_tissue_chondroma", "chondroma_form"),
-        ("extraskeletal_chondrosarcoma", "escs_form"),
-    ):
+    for latent, diagnosis in FORM_OF.items():
         rows = site[site["parents"].map(lambda p, d=diagnosis: p.get("diagnosis") == d)]
         assert set(rows["n_entries"]) == {configurations // len(net.states(latent))}
         assert {p[latent] for p in rows["parents"]} == set(net.states(latent))

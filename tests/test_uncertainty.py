@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from _forms import FORM_OF, FORMS
 from conftest import (
     GATED_NODES,
     TINY,
@@ -35,13 +36,6 @@ from softcalc_bayes.uncertainty import (
 
 NET = load_network()
 DIAGNOSES = NET.states(NET.target)
-# latent forms of one diagnosis each (knowledge passes 19 to 21), in the parents' order
-FORMS = ("cppd_form", "chondroma_form", "escs_form")
-FORM_OF = {
-    "cppd_form": "cppd_deposition",
-    "chondroma_form": "soft_tissue_chondroma",
-    "escs_form": "extraskeletal_chondrosarcoma",
-}
 
 # Eight findings (mineral and zonal pattern share the latent lesion_stage; the rest are single
 # findings under the diagnosis).
