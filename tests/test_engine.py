@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -494,6 +495,54 @@ def test_hidden_node_in_the_star_plan_is_not_tabulated(net: Network) -> None:
     )
     expected = marginals[engine.index["cppd_form"]]
     np.testing.assert_allclose(post[list(net.states("cppd_form"))], expected, atol=1e-12)
+
+
+def _three_states(name: str, parents: tuple[str, ...], n_rows: int) -> RandomNode:
+    return RandomNode(name, ("u", "v", "w"), parents, np.tile([0.2, 0.3, 0.5], (n_rows, 1)))
+
+
+ROOT = RandomNode("a", ("p", "q"), (), np.array([[0.4, 0.6]]))
+# a -> x0 -> x1 -> x2 -> x3 (each also a child of a): one component of four findings
+CHAIN = [ROOT, _three_states("x0", ("a",), 2)] + [
+    _three_states(f"x{i}", ("a", f"x{i - 1}"), 6) for i in range(1, 4)
+]
+# two findings that are children of a alone: two components of one finding each
+STAR = [ROOT, _three_states("x0", ("a",), 2), _three_states("x1", ("a",), 2)]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "kwargs", "match"),
+    [
+        # 4**4 evidence configurations x 2 target states = 512 entries in one component
+        (
+            CHAIN,
+            {"star_entries": 511},
+            r"component around 'a' of at least \['x0', 'x1', .*over 511 table entries",
+        ),
+        # work: 512 entries x 3 (widest node) x 4 (nodes) = 6,144
+        (
+            CHAIN,
+            {"star_work": 100},
+            r"\['x0', 'x1', 'x2', 'x3'\] takes 6,144 units of work \(limit 100\)",
+        ),
+        # 4 x 2 entries per component, 16 together
+        (STAR, {"star_entries": 9}, r"need 16 table entries together \(limit 9\)"),
+    ],
+)
+def test_star_refusal_names_the_component_and_the_limit(
+    nodes: list[RandomNode], kwargs: dict[str, int], match: str
+) -> None:
+    engine = Engine(nodes, target="a", **kwargs)  # type: ignore[arg-type]
+    refusal = engine.star_refusal()
+    assert refusal is not None and re.search(match, refusal), refusal
+    assert engine.star is None
+    # within the default budget the same network compiles, and there is no refusal
+    fits = Engine(nodes, target="a")  # type: ignore[arg-type]
+    assert fits.star_refusal() is None and fits.star is not None
+    # hidden nodes are summed inside their component: with every finding hidden it fits
+    findings = [node.name for node in nodes[1:]]
+    hidden = Engine(nodes, target="a", hidden=findings, **kwargs)  # type: ignore[arg-type]
+    assert hidden.star_refusal() is None
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,16 @@ from conftest import (
     with_place,
     write_network,
 )
-from softcalc_bayes import EvidenceError, InvalidParameterError, Network, load_network
+from softcalc_bayes import (
+    EngineError,
+    EvidenceError,
+    InvalidParameterError,
+    Network,
+    load_network,
+)
 from softcalc_bayes._engine import Engine
 from softcalc_bayes._engine.sampling import _Block
+from softcalc_bayes.spec import default_network_path
 from softcalc_bayes.uncertainty import (
     UncertaintyResult,
     _plan,
@@ -354,6 +362,28 @@ def test_bad_options(kwargs: dict[str, Any], match: str) -> None:
         posterior_uncertainty(NET, CASE8, **kwargs)
     with pytest.raises(EvidenceError, match="Did you mean 'alt_wdlps'"):
         posterior_uncertainty(NET, CASE8, target_state="alt_wdlp")
+
+
+def test_a_network_too_large_for_the_sampler_is_refused_with_its_component(
+    tmp_path: Path,
+) -> None:
+    # The default network with the latent CPPD form made an ordinary node: the form is then
+    # tabulated by state in the site's component, which passes the star plan's limit. The
+    # refusal names the component and the limit, and says how a never-observed node fits.
+    folder = tmp_path / "default"
+    shutil.copytree(default_network_path(), folder)
+    path = folder / "nodes" / "cppd_form.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("kind: latent\n", ""), "utf-8")
+    net = load_network(folder)
+    assert "cppd_form" not in net.latent
+    with pytest.raises(
+        EngineError,
+        match=r"too large: the component around 'diagnosis' of at least \[.*'anatomic_site'.*"
+        r"over 4,194,304 table "
+        r"entries.*`kind: latent`",
+    ):
+        posterior_uncertainty(net, CASE8, n_samples=10)
+    assert net.posterior(CASE8).sum() == pytest.approx(1.0)  # the junction tree still answers
 
 
 @pytest.mark.parametrize(

@@ -170,8 +170,10 @@ def _plan(net: Network, evidence: Evidence) -> _Plan:
     star = net.engine.star
     if star is None:
         raise EngineError(
-            "Parameter uncertainty samples the components around the diagnosis; this "
-            "network's components are too large to tabulate (star plan unavailable)"
+            f"Parameter uncertainty samples the components around {net.target!r}, each "
+            f"tabulated for every evidence configuration, and this network's are too large: "
+            f"{net.engine.star_refusal()}. Declaring nodes that are never observed "
+            f"`kind: latent` sums them inside their component instead"
         )
     codes, sets = net._encode(evidence, net.target, None)
     return build_plan(star, codes, lambda name: _alphas(net, name), set(net.latent), sets)

@@ -26,7 +26,8 @@ Two compiled plans, chosen automatically per question:
   ``star_work`` units of tabulation work (per component: its evidence configurations
   times the target's states, times its number of nodes and its largest state count,
   the order of the einsum that fills the table one summed axis at a time). Past it the
-  junction tree answers instead, where a query costs microseconds to milliseconds.
+  junction tree answers instead, where a query costs microseconds to milliseconds, and
+  ``Engine.star_refusal()`` names the component and the limit it passes.
   Nodes declared ``hidden`` (the latent nodes, which evidence can never name) are
   summed inside their component's table rather than tabulated by state, so a latent
   node costs the plan nothing beyond the findings it ties; a query *about* a hidden
@@ -148,10 +149,14 @@ class Engine:
             names=self.names,
         )
 
-    @cached_property
-    def star(self) -> StarEngine | None:
-        """The star plan around the target, or None where it would be too large."""
+    def star_refusal(self) -> str | None:
+        """Why the star plan is not compiled, or None when it is.
+
+        Names the first component around the target past ``star_entries`` table entries or
+        ``star_work`` units of tabulation work, or the total past ``star_entries``.
+        """
         pivot = self.index[self.target]
+        n_t = self.cards[pivot]
         adj: list[set[int]] = [set() for _ in self.names]
         for v, pa in enumerate(self.parents):
             family = [*pa, v]
@@ -162,23 +167,44 @@ class Engine:
         for start in range(len(self.names)):
             if start in seen:
                 continue
-            size, widest, count, stack = 1, 1, 0, [start]
+            size, widest, members, stack = 1, 1, [], [start]
             seen.add(start)
             while stack:
                 v = stack.pop()
                 size *= 1 if self.names[v] in self.hidden else self.cards[v] + 1
-                widest, count = max(widest, self.cards[v]), count + 1
-                if size * self.cards[pivot] > self.star_entries:
-                    return None
+                widest = max(widest, self.cards[v])
+                members.append(self.names[v])
+                if size * n_t > self.star_entries:
+                    return (
+                        f"the component around {self.target!r} of at least {_listed(members)} "
+                        f"needs over {self.star_entries:,} table entries, the limit (one per "
+                        f"evidence configuration of its observable nodes and state of the target)"
+                    )
                 for u in adj[v]:
                     if u not in seen:
                         seen.add(u)
                         stack.append(u)
-            total += size * self.cards[pivot]
-            if count > 1:  # one finding alone is tabulated without einsum
-                work += size * self.cards[pivot] * widest * count
-            if total > self.star_entries or work > self.star_work:
-                return None
+            total += size * n_t
+            if len(members) > 1:  # one finding alone is tabulated without einsum
+                work += size * n_t * widest * len(members)
+            if work > self.star_work:
+                return (
+                    f"tabulating the components around {self.target!r} up to that of "
+                    f"{_listed(members)} takes {work:,} units of work (limit {self.star_work:,})"
+                )
+            if total > self.star_entries:
+                return (
+                    f"the components around {self.target!r} need {total:,} table entries "
+                    f"together (limit {self.star_entries:,})"
+                )
+        return None
+
+    @cached_property
+    def star(self) -> StarEngine | None:
+        """The star plan around the target, or None where it would be too large
+        (:meth:`star_refusal` says why)."""
+        if self.star_refusal() is not None:
+            return None
         return StarEngine(
             self._nodes, pivot=self.target, max_table=self.star_entries, hidden=self.hidden
         )
@@ -365,3 +391,10 @@ class Engine:
             self.parents, self.cards, self.tensors, lam, [self.index[n] for n in nodes]
         )
         return {self.names[v]: s for v, s in found.items()}, math.exp(log_max - log_pe)
+
+
+def _listed(names: Sequence[str], most: int = 6) -> str:
+    """Up to ``most`` node names, sorted, for a message."""
+    shown = sorted(names)
+    more = f" and {len(shown) - most} others" if len(shown) > most else ""
+    return "[" + ", ".join(repr(n) for n in shown[:most]) + "]" + more
