@@ -47,7 +47,7 @@ import numpy as np
 from ..exceptions import EngineError
 from ._elimination import map_assignment
 from .jtree import JunctionTreeEngine, ZeroProbabilityError
-from .star import NodeLike, StarEngine
+from .star import NodeLike, StarEngine, components_without, moral_graph
 
 __all__ = ["Engine", "NodeLike", "ZeroProbabilityError"]
 
@@ -157,36 +157,21 @@ class Engine:
         """
         pivot = self.index[self.target]
         n_t = self.cards[pivot]
-        adj: list[set[int]] = [set() for _ in self.names]
-        for v, pa in enumerate(self.parents):
-            family = [*pa, v]
-            for a in family:
-                adj[a].update(u for u in family if u != a)
-        seen = {pivot}
         total = work = 0
-        for start in range(len(self.names)):
-            if start in seen:
-                continue
-            size, widest, members, stack = 1, 1, [], [start]
-            seen.add(start)
-            while stack:
-                v = stack.pop()
-                size *= 1 if self.names[v] in self.hidden else self.cards[v] + 1
-                widest = max(widest, self.cards[v])
-                members.append(self.names[v])
-                if size * n_t > self.star_entries:
-                    return (
-                        f"the component around {self.target!r} of at least {_listed(members)} "
-                        f"needs over {self.star_entries:,} table entries, the limit (one per "
-                        f"evidence configuration of its observable nodes and state of the target)"
-                    )
-                for u in adj[v]:
-                    if u not in seen:
-                        seen.add(u)
-                        stack.append(u)
+        for comp in components_without(moral_graph(self.parents), pivot):
+            members = [self.names[v] for v in comp]
+            size = math.prod(
+                1 if n in self.hidden else self.cards[self.index[n]] + 1 for n in members
+            )
+            if size * n_t > self.star_entries:
+                return (
+                    f"the component around {self.target!r} of at least {_listed(members)} "
+                    f"needs over {self.star_entries:,} table entries, the limit (one per "
+                    f"evidence configuration of its observable nodes and state of the target)"
+                )
             total += size * n_t
             if len(members) > 1:  # one finding alone is tabulated without einsum
-                work += size * n_t * widest * len(members)
+                work += size * n_t * max(self.cards[v] for v in comp) * len(members)
             if work > self.star_work:
                 return (
                     f"tabulating the components around {self.target!r} up to that of "

@@ -67,7 +67,19 @@ def _factor_tensor(node: NodeLike, cards: Mapping[str, int]) -> np.ndarray:
     return np.asarray(node.cpt, dtype=float).reshape(shape)
 
 
-def _components(graph: dict[int, set[int]], removed: int) -> list[set[int]]:
+def moral_graph(parents: Sequence[Sequence[int]]) -> dict[int, set[int]]:
+    """Neighbours of every node in the moral graph (each family made a clique)."""
+    graph: dict[int, set[int]] = {v: set() for v in range(len(parents))}
+    for v, pa in enumerate(parents):
+        family = [*pa, v]
+        for i, a in enumerate(family):
+            for b in family[i + 1 :]:
+                graph[a].add(b)
+                graph[b].add(a)
+    return graph
+
+
+def components_without(graph: dict[int, set[int]], removed: int) -> list[set[int]]:
     """Connected components of ``graph`` without the node ``removed``."""
     seen = {removed}
     out = []
@@ -135,13 +147,7 @@ class StarEngine:
             tuple(self.index[p] for p in n.parents) for n in nodes
         )
         self.tensors: tuple[np.ndarray, ...] = tuple(_factor_tensor(n, cards) for n in nodes)
-        self._moral: dict[int, set[int]] = {v: set() for v in range(len(nodes))}
-        for v, pa in enumerate(self.parents):
-            family = [*pa, v]
-            for i, a in enumerate(family):
-                for b in family[i + 1 :]:
-                    self._moral[a].add(b)
-                    self._moral[b].add(a)
+        self._moral = moral_graph(self.parents)
         if pivot is None:
             pivot = min(self.names, key=lambda n: self._plan_size(self.index[n]))
         if pivot not in self.index:
@@ -155,14 +161,16 @@ class StarEngine:
     # ------------------------------------------------------------------ compile
     def _plan_size(self, pivot: int) -> int:
         total = 0
-        for comp in _components(self._moral, pivot):
+        for comp in components_without(self._moral, pivot):
             total += math.prod(int(self.radix[v]) for v in comp)
         return total
 
     def _compile(self) -> None:
         pivot = self.pivot
         n_t = int(self.cards[pivot])
-        comps = sorted((sorted(c) for c in _components(self._moral, pivot)), key=lambda c: c[0])
+        comps = sorted(
+            (sorted(c) for c in components_without(self._moral, pivot)), key=lambda c: c[0]
+        )
         self.component_of = np.full(len(self.names), -1, dtype=np.int64)
         for c, members in enumerate(comps):
             self.component_of[members] = c
