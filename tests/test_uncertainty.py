@@ -355,6 +355,9 @@ def test_impossible_evidence(custom: Network) -> None:
         ({"n_samples": True}, "n_samples"),
         ({"credible": 1.0}, "credible"),
         ({"credible": 0}, "credible"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"n_jobs": -2}, "n_jobs"),
+        ({"n_jobs": 2.0}, "n_jobs"),
     ],
 )
 def test_bad_options(kwargs: dict[str, Any], match: str) -> None:
@@ -611,7 +614,7 @@ def test_a_row_repeated_over_a_summed_parent_is_drawn_once() -> None:
     # its own form, each repeated over the other forms.
     plan = _plan(NET, {"anatomic_site": "knee"})
     block = next(b for b in plan.blocks if b.node == "anatomic_site")
-    values = plan.draw(np.random.default_rng(0), 50)[plan.blocks.index(block)]
+    values = block.expanded(plan.draw(np.random.default_rng(0), 50)[plan.blocks.index(block)])
     cards = [len(NET.states(f)) for f in FORMS]
     by_form = values.reshape(50, len(DIAGNOSES), *cards)
     own = {DIAGNOSES.index(d): f for f, d in FORM_OF.items()}
@@ -660,6 +663,75 @@ def test_a_latent_parent_that_changes_no_row_changes_no_uncertainty(
         se = np.sqrt(a[d].var() / a[d].size + b[d].var() / b[d].size)
         assert abs(a[d].std() - b[d].std()) < 0.05 * a[d].std() + 4 * se, d
         assert stats.ks_2samp(a[d], b[d]).pvalue > 1e-3, d
+
+
+# --------------------------------------------------------------------------- combination and threads
+# The compartment without its site: the form component sums over every site and all eight
+# configurations of the three latent forms (the uncertainty benchmark's hard case).
+HARD_CASE = {
+    "age_group": "adult_40_59",
+    "compartment": "intramuscular",
+    "mineralization_pattern": "cloudlike_osteoid",
+    "relation_to_bone": "attached_to_surface",
+    "serum_calcium": "normal",
+}
+
+
+def at_the_mean(plan: Any) -> list[np.ndarray]:
+    """Every block at its Dirichlet mean (one "draw"): the point network's log entries."""
+    values = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for block in plan.blocks:
+            if block.kind == "beta":
+                values.append(np.log(block.a / (block.a + block.b))[None])
+            else:
+                mean = np.log(block.a / block.a.sum(axis=-1, keepdims=True))
+                values.append(block.masked(mean[None]))
+    return values
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(evidence=evidences(k=7))
+def test_the_plan_at_the_mean_gives_the_point_posterior(evidence: dict[str, str]) -> None:
+    # Every entry at its mean is the point network: the combination (grouped einsums that
+    # leave out the latent forms a diagnosis's rows do not depend on) must give back the
+    # engine's exact posterior.
+    assume(np.isfinite(NET.engine.log_evidence(NET.encode(evidence))))
+    plan = _plan(NET, evidence)
+    got = plan.posterior(at_the_mean(plan))[0]
+    np.testing.assert_allclose(got, NET.engine.posterior(NET.encode(evidence)), atol=1e-12)
+
+
+def test_the_hard_case_at_the_mean_and_its_groups() -> None:
+    plan = _plan(NET, HARD_CASE)
+    got = plan.posterior(at_the_mean(plan))[0]
+    np.testing.assert_allclose(got, NET.engine.posterior(NET.encode(HARD_CASE)), atol=1e-12)
+    # the form component: one einsum for the diagnoses no form touches, one per form
+    term = next(t for t in plan.terms if len(t.groups) > 1)
+    sizes = sorted(len(g.rows) for g in term.groups)
+    assert sizes == [1] * len(FORMS) + [len(DIAGNOSES) - len(FORMS)]
+    alone = {DIAGNOSES[int(g.rows[0])] for g in term.groups if len(g.rows) == 1}
+    assert alone == set(FORM_OF.values())
+    shared = next(g for g in term.groups if len(g.rows) > 1)
+    form_blocks = {i for i, b in enumerate(plan.blocks) if b.node in FORMS}
+    assert not form_blocks & set(shared.blocks)  # their forms' rows left out
+
+
+@pytest.mark.parametrize("evidence", [LATENT_CASE, HARD_CASE], ids=["latent", "hard"])
+def test_the_draws_do_not_depend_on_the_number_of_threads(evidence: dict[str, str]) -> None:
+    one = posterior_uncertainty(NET, evidence, n_samples=500, seed=7, n_jobs=1)
+    two = posterior_uncertainty(NET, evidence, n_samples=500, seed=7, n_jobs=2)
+    every = posterior_uncertainty(NET, evidence, n_samples=500, seed=7)
+    pd.testing.assert_frame_equal(one.samples, two.samples)
+    pd.testing.assert_frame_equal(one.samples, every.samples)
+
+
+def test_the_hard_case_matches_the_reference() -> None:
+    net = scaled(NET, 1000.0, only=[NET.target])
+    ref = reference_samples(net, HARD_CASE, 150, seed=41)
+    res = posterior_uncertainty(net, HARD_CASE, n_samples=20_000, seed=42)
+    assert_same_distribution(res.samples, ref, DIAGNOSES, res.summary.index[:4])
+    assert_stays_close(res, ref, DIAGNOSES)
 
 
 # --------------------------------------------------------------------------- sets of states

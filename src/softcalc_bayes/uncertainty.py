@@ -48,15 +48,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ._engine.sampling import _Plan, build_plan
-from ._params import NETWORK, SEED, Interval, Options, check_name, validate_params
-from ._progress import Bar, progress_bar
+from ._params import (
+    NETWORK,
+    NONE,
+    SEED,
+    Interval,
+    Options,
+    check_name,
+    usable_cores,
+    validate_params,
+)
+from ._progress import progress_bar
 from ._provenance_hash import stamp
 from .exceptions import EngineError, EvidenceError
 from .interop import require_strengths
@@ -184,16 +193,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def _draw(plan: _Plan, rng: np.random.Generator, n: int, bar: Bar) -> list[np.ndarray]:
-    """``plan.draw(rng, n)`` one table at a time, advancing ``bar``: the same draws,
-    since the generator is consumed block after block either way."""
-    values: list[np.ndarray] = []
-    for block in plan.blocks:
-        values += replace(plan, blocks=(block,)).draw(rng, n)
-        bar.update()
-    return values
-
-
 def _seeded(seed: Seed) -> tuple[int | None, np.random.Generator]:
     """The seed to record and the generator; a missing seed is drawn, so it can be reported."""
     if isinstance(seed, np.random.Generator):
@@ -218,6 +217,7 @@ def _check_state(net: Network, state: Any, default: str, func: str, param: str) 
         "n_samples": [Interval(int, 2, MAX_SAMPLES)],
         "credible": [Interval(float, 0.0, 1.0, closed="neither")],
         "seed": [SEED],
+        "n_jobs": [Interval(int, 1, 1024), Interval(int, -1, -1), NONE],
     }
 )
 def posterior_uncertainty(
@@ -229,6 +229,7 @@ def posterior_uncertainty(
     credible: float = 0.9,
     seed: Seed = None,
     progress: bool | None = None,
+    n_jobs: int | None = None,
 ) -> UncertaintyResult:
     """Monte Carlo distribution of the diagnosis posterior under parameter uncertainty.
 
@@ -258,6 +259,10 @@ def posterior_uncertainty(
     progress : bool, optional
         Show a progress bar (needs tqdm). None: only in a notebook or when stderr
         is a terminal.
+    n_jobs : int, optional
+        Threads drawing the tables: None or -1 uses every core this process may run
+        on, 1 draws serially. Each table draws from its own stream spawned from the
+        seed, so the samples are the same whatever the number of threads.
 
     Returns
     -------
@@ -295,9 +300,10 @@ def posterior_uncertainty(
     plan = _plan(net, evidence)
     used_seed, rng = _seeded(seed)
     n = int(n_samples)
+    jobs = usable_cores() if n_jobs in (None, -1) else int(n_jobs)
     desc = f"Monte Carlo ({n} samples)"
     with progress_bar(len(plan.blocks) + 1, desc=desc, progress=progress, unit="table") as bar:
-        draws = _draw(plan, rng, n, bar)
+        draws = plan.draw(rng, n, n_jobs=jobs, done=bar.update)
         samples = plan.posterior(draws)
         bar.update()
     states = net.states(net.target)

@@ -18,13 +18,26 @@ node such as the form of CPPD, or an unobserved second parent, for the diagnoses
 row does not depend on it), those rows are drawn once and shared (``_Block.tie``).
 Drawing each copy on its own would average independent draws in the sum over that
 parent and understate the row's uncertainty.
+
+Ties also make the combination cheaper. A latent node whose only parent is the
+diagnosis (the form of CPPD, say) sums out of ``m_C(d)`` for every diagnosis ``d`` whose
+rows do not depend on it, since its row sums to one: each component's einsum is split
+by diagnosis into groups that leave out the latents they do not depend on
+(:func:`_groups`), and gathers the drawn distinct rows directly instead of expanding
+them to every parent configuration. Exact, and for a compartment observed without its
+site about seven times faster than one einsum over all eight form configurations.
+
+Each block draws from its own generator spawned from the seed, in block order, so the
+blocks can be drawn on several threads (NumPy's Gamma sampler releases the GIL) and the
+samples do not depend on the number of threads.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -91,12 +104,32 @@ class _Block:
 
 
 @dataclass(frozen=True)
+class _Group:
+    """One einsum of a term, over the diagnoses ``rows`` that share its shape.
+
+    ``gathers[i]`` picks, from block ``blocks[i]``'s drawn (distinct) rows, the row for
+    every configuration of the parents the einsum keeps (the diagnosis axis restricted to
+    ``rows``); the axes of latent nodes that no row of these diagnoses depends on are
+    gone, and so are those latents' own blocks (:func:`_groups`).
+    """
+
+    rows: np.ndarray
+    blocks: tuple[int, ...]
+    gathers: tuple[np.ndarray, ...]
+    subscripts: str
+
+
+@dataclass(frozen=True)
 class _Term:
-    """One factor ``log m_C(d)`` of the posterior: a block, or an einsum over blocks."""
+    """One factor ``log m_C(d)`` of the posterior: a block, or einsums over blocks."""
 
     blocks: tuple[int, ...]
-    subscripts: str | None = None  # None: the single block holds log m_C(d) directly
-    shapes: tuple[tuple[int, ...], ...] = ()
+    groups: tuple[_Group, ...] = ()  # empty: the single block holds log m_C(d) directly
+
+    @property
+    def subscripts(self) -> str | None:
+        """The einsum of the first group (None for a single block)."""
+        return self.groups[0].subscripts if self.groups else None
 
 
 @dataclass(frozen=True)
@@ -108,18 +141,38 @@ class _Plan:
     terms: tuple[_Term, ...]
 
     # ------------------------------------------------------------ Monte Carlo
-    def draw(self, rng: np.random.Generator, n: int) -> list[np.ndarray]:
-        values: list[np.ndarray] = []
-        for block in self.blocks:
-            if block.kind == "beta":
-                lga = _log_gamma(rng, block.a, n)
-                lgb = _log_gamma(rng, block.b, n)
-                np.logaddexp(lga, lgb, out=lgb)
-                value = np.subtract(lga, lgb, out=lga)  # in place: bounded memory
-            else:
-                value = block.masked(_log_normalise(_log_gamma(rng, block.a, n)))
-            values.append(block.expanded(value))
-        return values
+    def draw(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        *,
+        n_jobs: int = 1,
+        done: Callable[[], None] | None = None,
+    ) -> list[np.ndarray]:
+        """``n`` draws of every block (sample axis first).
+
+        Each block draws from its own generator, spawned from ``rng`` in block order
+        (:func:`_streams`), so the draws are the same whatever ``n_jobs``: with
+        ``n_jobs > 1`` the blocks are drawn on that many threads (NumPy's Gamma sampler
+        releases the GIL). ``done`` is called once per block drawn.
+        """
+        streams = _streams(rng, len(self.blocks))
+
+        def one(i: int) -> np.ndarray:
+            value = _draw_block(self.blocks[i], streams[i], n)
+            if done is not None:
+                done()
+            return value
+
+        if n_jobs > 1 and len(self.blocks) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # the largest blocks first, so the threads finish together
+            order = sorted(range(len(self.blocks)), key=lambda i: -self.blocks[i].a.size)
+            with ThreadPoolExecutor(min(n_jobs, len(self.blocks))) as pool:
+                found = dict(zip(order, pool.map(one, order), strict=True))
+            return [found[i] for i in range(len(self.blocks))]
+        return [one(i) for i in range(len(self.blocks))]
 
     # ------------------------------------------------------------ Sobol design
     def variables(self, by: Literal["node", "table"] = "node") -> tuple[list[str], list[str]]:
@@ -158,7 +211,7 @@ class _Plan:
             out[:, free] = logs[:, start : start + k]
             start += k
             out = out if block.kind == "beta" else block.masked(_log_normalise(out))
-            values.append(block.expanded(out))
+            values.append(out)
         return values
 
     # ------------------------------------------------------------ combination
@@ -183,20 +236,23 @@ class _Plan:
         n = values[0].shape[0] if values else 1
         logj = np.zeros((n, self.n_t))
         for term in self.terms:
-            if term.subscripts is None:
-                logj += values[term.blocks[0]].reshape(n, self.n_t)
+            if not term.groups:
+                block = self.blocks[term.blocks[0]]
+                logj += block.expanded(values[term.blocks[0]]).reshape(n, self.n_t)
                 continue
-            operands: list[np.ndarray] = []
-            shift = np.zeros(n)
-            for b, shape in zip(term.blocks, term.shapes, strict=True):
-                flat = values[b].reshape(n, -1)
-                peak = flat.max(axis=1)
-                peak = np.where(np.isfinite(peak), peak, 0.0)
-                operands.append(np.exp(flat - peak[:, None]).reshape(n, *shape))
-                shift += peak
-            m = np.einsum(term.subscripts, *operands, optimize="greedy")
-            with np.errstate(divide="ignore"):
-                logj += np.log(m) + shift[:, None]
+            for group in term.groups:
+                operands: list[np.ndarray] = []
+                shift = np.zeros(n)
+                for b, gather in zip(group.blocks, group.gathers, strict=True):
+                    picked = values[b][:, gather]
+                    flat = picked.reshape(n, -1)
+                    peak = flat.max(axis=1)
+                    peak = np.where(np.isfinite(peak), peak, 0.0)
+                    operands.append(np.exp(flat - peak[:, None]).reshape(picked.shape))
+                    shift += peak
+                m = np.einsum(group.subscripts, *operands, optimize="greedy")
+                with np.errstate(divide="ignore"):
+                    logj[:, group.rows] += np.log(m) + shift[:, None]
         peak = logj.max(axis=1, keepdims=True)
         if not np.all(np.isfinite(peak)):
             raise EngineError(
@@ -271,6 +327,90 @@ def _ties(
     return unique, tie.reshape(-1)
 
 
+def _groups(
+    pivot: int,
+    cards: np.ndarray,
+    factors: Sequence[tuple[int, tuple[int, ...], bool, np.ndarray | None]],
+    first: int,
+) -> tuple[_Group, ...]:
+    """The einsums of one component's term, one per set of diagnoses of the same shape.
+
+    ``factors`` lists, per sampled table in block order from ``first``: its node, the
+    parents its rows run over (C order), whether only its observed entry is drawn, and
+    its ``tie`` map. A latent node ``L`` whose only parent is the diagnosis sums out of
+    ``m_C(d)`` for a diagnosis ``d`` when no other table's rows for ``d`` depend on it
+    (tied across its states): then ``sum_l P(l | d) = 1``, so its axis and its own block
+    are left out of that diagnosis's einsum. This is exact, and for a component with
+    several latent forms, each a form of one diagnosis, it spares every other diagnosis
+    the sum over all their configurations. Diagnoses that leave out the same latents share
+    one einsum.
+    """
+    n_t = int(cards[pivot])
+    dims = {f: [int(cards[p]) for p in parents] for f, parents, _, _ in factors}
+    ties = {}
+    for f, _, _, tie in factors:
+        size = math.prod(dims[f])
+        ties[f] = (np.arange(size) if tie is None else tie).reshape(dims[f])
+    # latents that may sum out: own rows over the diagnosis only, whole rows drawn
+    own = {f for f, parents, single, _ in factors if parents == (pivot,) and not single}
+    droppable = [v for v in own if any(v in parents for g, parents, _, _ in factors if g != v)]
+
+    def constant(f: int, parents: tuple[int, ...], v: int, t: int) -> bool:
+        table = ties[f]
+        if pivot in parents:
+            table = np.take(table, [t], axis=parents.index(pivot))
+        axis = parents.index(v)
+        return bool(np.all(table == np.take(table, [0], axis=axis)))
+
+    by_shape: dict[frozenset[int], list[int]] = {}
+    for t in range(n_t):
+        gone = frozenset(
+            v
+            for v in droppable
+            if all(constant(g, parents, v, t) for g, parents, _, _ in factors if v in parents)
+        )
+        by_shape.setdefault(gone, []).append(t)
+    out: list[_Group] = []
+    for gone, rows in by_shape.items():
+        names = [pivot, *(f for f, _, _, _ in factors), *(p for _, ps, _, _ in factors for p in ps)]
+        letter = letters_for(["sample", *dict.fromkeys(names)])
+        blocks: list[int] = []
+        gathers: list[np.ndarray] = []
+        subs: list[str] = []
+        for i, (f, parents, single, _) in enumerate(factors):
+            if f in gone:
+                continue
+            index: list[Any] = []
+            kept_axes: list[int] = []
+            for p in parents:
+                if p == pivot:
+                    index.append(np.asarray(rows))
+                    kept_axes.append(p)
+                elif p in gone:
+                    index.append(0)
+                else:
+                    index.append(slice(None))
+                    kept_axes.append(p)
+            gather = _outer_take(ties[f], index)
+            family = kept_axes if single else [*kept_axes, f]
+            blocks.append(first + i)
+            gathers.append(gather)
+            subs.append(letter["sample"] + "".join(letter[v] for v in family))
+        subscripts = ",".join(subs) + "->" + letter["sample"] + letter[pivot]
+        out.append(_Group(np.asarray(rows), tuple(blocks), tuple(gathers), subscripts))
+    return tuple(out)
+
+
+def _outer_take(table: np.ndarray, index: Sequence[Any]) -> np.ndarray:
+    """``table`` indexed axis by axis (an array keeps its axis, an int drops it)."""
+    for axis in reversed(range(len(index))):
+        i = index[axis]
+        if isinstance(i, slice):
+            continue
+        table = np.take(table, i, axis=axis)
+    return table
+
+
 def build_plan(
     engine: StarEngine,
     codes: Mapping[str, int],
@@ -330,23 +470,33 @@ def build_plan(
         if len(kept) == 1 and kept[0] in single and free[kept[0]] == (pivot,):
             terms.append(_Term((first,)))
             continue
-        used = dict.fromkeys([pivot, *(f for f in kept if f not in single)])
-        used.update(dict.fromkeys(p for f in kept for p in free[f]))
-        letter = letters_for(["sample", *used])
-        subs: list[str] = []
-        shapes: list[tuple[int, ...]] = []
-        for f in kept:
-            family = free[f] if f in single else (*free[f], f)
-            subs.append(letter["sample"] + "".join(letter[v] for v in family))
-            shapes.append(tuple(int(engine.cards[v]) for v in family))
-        terms.append(
-            _Term(
-                tuple(range(first, len(blocks))),
-                ",".join(subs) + "->" + letter["sample"] + letter[pivot],
-                tuple(shapes),
-            )
+        groups = _groups(
+            pivot,
+            engine.cards,
+            [(f, free[f], f in single, blocks[first + i].tie) for i, f in enumerate(kept)],
+            first,
         )
+        terms.append(_Term(tuple(range(first, len(blocks))), groups))
     return _Plan(n_t, tuple(blocks), tuple(terms))
+
+
+def _streams(rng: np.random.Generator, k: int) -> list[np.random.Generator]:
+    """``k`` independent generators from ``rng``: its spawned children where its bit
+    generator has a seed sequence, else generators seeded from ``rng``'s own draws."""
+    try:
+        return list(rng.spawn(k))
+    except TypeError:  # a bit generator made without a SeedSequence
+        return [np.random.default_rng(int(s)) for s in rng.integers(2**63 - 1, size=k)]
+
+
+def _draw_block(block: _Block, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` draws of one block's distinct rows: log Beta entries or log Dirichlet rows."""
+    if block.kind == "beta":
+        lga = _log_gamma(rng, block.a, n)
+        lgb = _log_gamma(rng, block.b, n)
+        np.logaddexp(lga, lgb, out=lgb)
+        return np.asarray(np.subtract(lga, lgb, out=lga))  # in place: bounded memory
+    return block.masked(_log_normalise(_log_gamma(rng, block.a, n)))
 
 
 # --------------------------------------------------------------------------- draws
