@@ -164,6 +164,7 @@ def test_held_out_cases_share_no_article_with_the_bibliography_beyond_those_disc
         ("holdout15", 15),
         ("holdout16", 31),
         ("holdout17", 24),
+        ("holdout18", 28),
     ],
 )
 def test_later_held_out_sets_share_no_article_with_another_case_set(
