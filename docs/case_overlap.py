@@ -11,6 +11,14 @@ entry of the network, by
 - journal reference: year, volume and first page (``2011;55(4):292`` and ``2011;55:292``
   match), which finds one article cited in two languages or without its authors; added in
   knowledge pass 10 after two such cases of the eighth set passed the other rules,
+- teaching-case number: a Eurorad case number (``Eurorad ... Case 2924`` and
+  ``eurorad.org/case/2924`` match) and a Radiopaedia case name (``Radiopaedia case
+  (medial-epicondyle-avulsion-fracture-4)`` and ``radiopaedia.org/cases/medial-...-4``
+  match), which finds a teaching case cited once with and once without its address; added
+  after three such duplicates of the seventeenth and eighteenth sets were found by hand,
+- first author: the same first author's surname and the same diagnosis (a crude match,
+  like the title: checked by hand; added with the teaching-case number, for the third such
+  duplicate, a bulletin article cited without year or address),
 - title: at least 80% of the words (longer than three letters) of the longest sentence of
   the case's citation also occur in that of the other citation (a crude match: it
   misses titles written differently and finds look-alike titles, so every title hit is
@@ -40,6 +48,12 @@ DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>;,]+", re.IGNORECASE)
 URL = re.compile(r"https?://[^\s\"')]+")
 # year;volume(issue):first page, as in "Rev Esp Cir Ortop Traumatol. 2011;55(4):292-297"
 REFERENCE = re.compile(r"\b((?:19|20)\d\d)\s*;\s*(\d+)[^:;.]{0,14}:\s*[eE]?(\d+)")
+# teaching-case identifiers: "Eurorad. 2004; Case 2924", "https://www.eurorad.org/case/2924",
+# "Radiopaedia case (medial-epicondyle-avulsion-fracture-4)", "radiopaedia.org/cases/x-y-4"
+EURORAD = re.compile(r"eurorad\b.{0,40}?\bcase\b[\s/:#.]*(?:no\.?\s*|number\s*)?(\d{3,6})\b", re.I)
+RADIOPAEDIA = re.compile(
+    r"radiopaedia\b.{0,60}?(?:/cases/|\bcase\s*\(|\bcase:?\s+)([a-z0-9]+(?:-[a-z0-9]+)+)", re.I
+)
 DISPLAY_OPTIONS = ("inline", "lang")
 PLACEHOLDER = re.compile(r"not shown|not recorded|authors? (and|not)|unattributed", re.IGNORECASE)
 
@@ -48,7 +62,8 @@ ARCHIVES = (".zip", ".tar.gz", ".tgz")
 
 
 def links(text: str) -> set[str]:
-    """DOIs, normalised web addresses and journal references (``ref:year;volume:page``).
+    """DOIs, normalised web addresses, journal references (``ref:year;volume:page``) and
+    teaching-case identifiers (``eurorad:2924``, ``radiopaedia:case-name``).
 
     The address of an archive of many documents (``.zip``, ``.tar.gz``, ``.tgz``) names a
     collection, not an article, so it is not a link (two letters of one journal read from
@@ -56,6 +71,8 @@ def links(text: str) -> set[str]:
     """
     out = {m.lower().rstrip(".)") for m in DOI.findall(text)}
     out |= {f"ref:{year};{volume}:{page}" for year, volume, page in REFERENCE.findall(text)}
+    out |= {f"eurorad:{number}" for number in EURORAD.findall(text)}
+    out |= {f"radiopaedia:{name.lower()}" for name in RADIOPAEDIA.findall(text)}
     for url in URL.findall(text):
         parts = urlsplit(url.lower().rstrip("/.,;:!?"))
         if parts.path.endswith(ARCHIVES):
@@ -80,6 +97,12 @@ def title_words(citation: str) -> set[str]:
     return {w for w in re.sub(r"[^a-z0-9 ]", " ", title.lower()).split() if len(w) > 3}
 
 
+def first_author(citation: str) -> str:
+    """The first author's surname, lower case, when the citation opens with "Surname AB"."""
+    match = re.match(r"\s*([A-Z][a-z\u00df-\u024f'-]+(?: [A-Z][a-z]+)?),? [A-Z]{1,3}[,.]", citation)
+    return match.group(1).lower() if match else ""
+
+
 def _cases(paths: Iterable[Path]) -> list[dict[str, str]]:
     out = []
     for path in paths:
@@ -99,16 +122,23 @@ def overlaps(drafts: list[dict[str, str]], network: Path | None = None) -> list[
     )
     net = sb.load_network(network) if network else sb.load_network()
     pool = [
-        (f"case {c['id']}", c["citation"], f"{c['citation']} {c.get('audit', '')}") for c in others
+        (
+            f"case {c['id']}",
+            c["citation"],
+            f"{c['citation']} {c.get('audit', '')}",
+            c.get("diagnosis", ""),
+        )
+        for c in others
     ] + [
-        (f"source {key}", src.citation, f"{src.citation} {src.doi or ''} {src.url or ''}")
+        (f"source {key}", src.citation, f"{src.citation} {src.doi or ''} {src.url or ''}", "")
         for key, src in net.spec.sources.items()
     ]
     lines = []
     for case in drafts:
         mine = links(f"{case['citation']} {case.get('audit', '')}")
         words = title_words(case["citation"])
-        for name, citation, text in pool:
+        author = first_author(case["citation"])
+        for name, citation, text, diagnosis in pool:
             if name == f"case {case['id']}" and any(
                 c["id"] == case["id"] and c["file"] == case["file"] for c in others
             ):
@@ -118,6 +148,8 @@ def overlaps(drafts: list[dict[str, str]], network: Path | None = None) -> list[
                 how.append("link")
             if len(words) >= 5 and len(words & title_words(citation)) >= 0.8 * len(words):
                 how.append("title")
+            if author and diagnosis == case.get("diagnosis") and first_author(citation) == author:
+                how.append("first author")
             if how:
                 lines.append(f"{case['id']} ({case['file']}): {name} by {' and '.join(how)}")
     return lines

@@ -125,6 +125,24 @@ def test_case_overlap_script_finds_the_disclosed_overlaps(
     assert script.links(spanish) == script.links(english) == {"ref:2011;55:292"}
     assert script.links("Case Rep Orthop. 2019;2019:9617184.") == {"ref:2019;2019:9617184"}
     assert script.links("BMC Cancer. 2010;10:645") != script.links("BMC Cancer. 2010;10:646")
+    # a teaching case cited with and without its address shares its case number or name
+    # (three duplicates of the seventeenth and eighteenth sets were found by hand this way)
+    assert "eurorad:2924" in script.links("Eurorad. 2004; Case 2924 (published 28.02.2004).")
+    assert "eurorad:2924" in script.links("https://www.eurorad.org/case/2924")
+    assert "eurorad:2925" not in script.links("Eurorad. 2004; Case 2924")
+    named = "Lustosa L. Medial epicondyle avulsion. Radiopaedia case (medial-epicondyle-avulsion-fracture-4)."
+    address = "https://radiopaedia.org/cases/medial-epicondyle-avulsion-fracture-4?lang=us"
+    assert "radiopaedia:medial-epicondyle-avulsion-fracture-4" in script.links(named)
+    assert "radiopaedia:medial-epicondyle-avulsion-fracture-4" in script.links(address)
+    assert not any(
+        link.startswith("radiopaedia:")
+        for link in script.links("https://radiopaedia.org/articles/myositis-ossificans")
+    )
+    # the first author's surname, read only from a "Surname AB," opening
+    assert script.first_author("Ashby E, Haddad F. Avulsion fractures.") == "ashby"
+    assert script.first_author("Mok CC. [Clinical vignette]. Rheumatology.") == "mok"
+    assert script.first_author("Vitamin D intoxication in an 18-month-old boy.") == ""
+    assert script.first_author("Authors not shown. Tumoral calcinosis.") == ""
     # a corpus archive holds many articles: its address links nothing
     archive = "read in https://dmice.ohsu.edu/trec-gen/data/2006/documents/rheumatolgy.zip"
     assert script.links(archive) == set()
