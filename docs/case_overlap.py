@@ -121,16 +121,27 @@ def overlaps(drafts: list[dict[str, str]], network: Path | None = None) -> list[
         for p in sorted(ROOT.glob(pattern))
     )
     net = sb.load_network(network) if network else sb.load_network()
+    # each other case or source: (name, (id, file) of a case, links, title words, diagnosis,
+    # first author), read once rather than once per draft
     pool = [
         (
             f"case {c['id']}",
-            c["citation"],
-            f"{c['citation']} {c.get('audit', '')}",
+            (c["id"], c["file"]),
+            links(f"{c['citation']} {c.get('audit', '')}"),
+            title_words(c["citation"]),
             c.get("diagnosis", ""),
+            first_author(c["citation"]),
         )
         for c in others
     ] + [
-        (f"source {key}", src.citation, f"{src.citation} {src.doi or ''} {src.url or ''}", "")
+        (
+            f"source {key}",
+            None,
+            links(f"{src.citation} {src.doi or ''} {src.url or ''}"),
+            title_words(src.citation),
+            "",
+            "",
+        )
         for key, src in net.spec.sources.items()
     ]
     lines = []
@@ -138,17 +149,15 @@ def overlaps(drafts: list[dict[str, str]], network: Path | None = None) -> list[
         mine = links(f"{case['citation']} {case.get('audit', '')}")
         words = title_words(case["citation"])
         author = first_author(case["citation"])
-        for name, citation, text, diagnosis in pool:
-            if name == f"case {case['id']}" and any(
-                c["id"] == case["id"] and c["file"] == case["file"] for c in others
-            ):
+        for name, where, their_links, their_words, diagnosis, their_author in pool:
+            if where == (case["id"], case["file"]):
                 continue  # the case itself
             how = []
-            if mine & links(text):
+            if mine & their_links:
                 how.append("link")
-            if len(words) >= 5 and len(words & title_words(citation)) >= 0.8 * len(words):
+            if len(words) >= 5 and len(words & their_words) >= 0.8 * len(words):
                 how.append("title")
-            if author and diagnosis == case.get("diagnosis") and first_author(citation) == author:
+            if author and diagnosis == case.get("diagnosis") and their_author == author:
                 how.append("first author")
             if how:
                 lines.append(f"{case['id']} ({case['file']}): {name} by {' and '.join(how)}")
