@@ -167,6 +167,7 @@ def test_held_out_cases_share_no_article_with_the_bibliography_beyond_those_disc
         ("holdout18", 28),
         ("holdout19", 13),
         ("holdout20", 18),
+        ("holdout21", 11),
     ],
 )
 def test_later_held_out_sets_share_no_article_with_another_case_set(
