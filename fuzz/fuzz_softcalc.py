@@ -426,6 +426,7 @@ class Fuzzer:
         self.net = sb.load_network()
         self.cases = sb.load_cases()
         self.case_file = workdir / "cases.yaml"
+        self.costs_file = workdir / "costs.yaml"
 
     # ----------------------------------------------------------------- bookkeeping
     def fail(self, kind: str, label: str, detail: str) -> None:
@@ -630,7 +631,7 @@ class Fuzzer:
                     n_samples=self.option(lambda: rng.randint(2, 200)),
                     credible=self.option(lambda: rng.random()),
                     seed=self.option(lambda: rng.randint(0, 100)),
-                    target_state=self.option(lambda: rng.choice([None, *diagnoses])),
+                    state=self.option(lambda: rng.choice([None, *diagnoses])),
                 ),
             ),
             (
@@ -655,12 +656,66 @@ class Fuzzer:
             ),
             ("load_cases", lambda: self._load_cases_call()),
             ("cli", lambda: self._cli_call()),
+            (
+                "explain",
+                lambda: self._bind(
+                    sb.explain,
+                    net,
+                    self.evidence(),
+                    state=self.option(lambda: rng.choice([None, *diagnoses])),
+                    versus=self.option(lambda: rng.choice([None, *diagnoses])),
+                    exact_max=self.option(lambda: rng.randint(0, 8)),
+                    n_permutations=self.option(lambda: rng.randint(1, 50)),
+                    seed=self.option(lambda: rng.randint(0, 100)),
+                ),
+            ),
+            (
+                "next_best_test",
+                lambda: self._bind(
+                    sb.next_best_test,
+                    net,
+                    self.evidence(),
+                    costs=self.option(lambda: rng.choice([None, "default"])),
+                    lookahead=self.option(lambda: rng.choice([1, 2])),
+                    n_lookahead=self.option(lambda: rng.randint(1, 3)),
+                    candidates=self.option(
+                        lambda: (
+                            None
+                            if rng.random() < 0.7
+                            else [self.name("finding") for _ in range(rng.randint(0, 3))]
+                        )
+                    ),
+                ),
+            ),
+            (
+                "sequential_workup",
+                lambda: self._bind(
+                    sb.sequential_workup,
+                    net,
+                    self.evidence(),
+                    stop_at=self.option(lambda: rng.random()),
+                    max_tests=self.option(lambda: rng.choice([None, 0, 1, 2])),
+                    strategy=self.option(lambda: rng.choice(["voi", "random"])),
+                    seed=self.option(lambda: rng.randint(0, 100)),
+                ),
+            ),
+            (
+                "sample_cases",
+                lambda: self._bind(
+                    sb.sample_cases,
+                    net,
+                    self._small(self.option(lambda: rng.randint(1, 20))),
+                    seed=self.option(lambda: rng.randint(0, 100)),
+                ),
+            ),
+            ("load_test_costs", lambda: self._costs_call()),
         ]
         for extra in ("marginals", "log_evidence", "mpe"):
             if hasattr(net, extra):
                 method = getattr(net, extra)
                 calls.append((extra, lambda m=method: self._bind(m, self.evidence())))
-        weights = [30, 6, 10, 6, 4, 2, 2, 2, 2, 0.5, 1, 2, 2] + [6] * (len(calls) - 13)
+        weights = [30, 6, 10, 6, 4, 2, 2, 2, 2, 0.5, 1, 2, 2, 2, 2, 0.5, 1, 2]
+        weights += [6] * (len(calls) - len(weights))
         name, make = rng.choices(calls, weights=weights)[0]
         self.last_input = ""
         call = make()
@@ -699,11 +754,42 @@ class Fuzzer:
         path = self.case_file if self.rng.random() < 0.9 else bad_values(self.rng)
         return self._bind(sb.load_cases, path)
 
+    @staticmethod
+    def _small(value: Any) -> Any:
+        """Sizes the caps allow are drawn small: 600,000 sampled cases is a legitimate
+        request that takes tens of seconds, not a hang; values beyond the cap stay."""
+        if isinstance(value, int) and not isinstance(value, bool) and 50 < value <= 10**6:
+            return value % 50 + 1
+        return value
+
+    def _costs_call(self) -> Callable[[], str]:
+        """A test-cost file (the packaged one, mutated as text or as a tree), read for the net."""
+        text = (default_network_path() / "test_costs.yaml").read_text(encoding="utf-8")
+        if self.rng.random() < 0.5:
+            data, _ = mutate_text(text, self.rng)
+        else:
+            tree, _ = mutate_tree(yaml.safe_load(text), self.rng)
+            data = yaml.safe_dump(tree).encode()
+        self.costs_file.write_bytes(data)
+        path = self.costs_file if self.rng.random() < 0.9 else bad_values(self.rng)
+        return self._bind(sb.load_test_costs, path, net=self.net)
+
     def _cli_call(self) -> Callable[[], str]:
         from softcalc_bayes.cli import main
 
         rng = self.rng
-        commands = ["diagnose", "explain", "uncertainty", "whatif", "profiles", "validate", "x"]
+        commands = [
+            "diagnose",
+            "explain",
+            "uncertainty",
+            "next-test",
+            "sensitivity",
+            "coverage",
+            "whatif",
+            "profiles",
+            "validate",
+            "x",
+        ]
         argv = [rng.choice(commands)]
         for _ in range(rng.randint(0, 4)):
             node = self.name("finding")
@@ -796,8 +882,16 @@ def check_result(result: Any) -> str:
         if values.size and np.isnan(values).any():
             name = getattr(frame, "name", None)
             # sensitivity tables hold NaN in p_at_1 / x_new by design (no solution)
+            # next_best_test's pair columns hold NaN beyond its n_lookahead rows (documented)
             columns = set(getattr(numeric, "columns", []))
-            if not columns & {"p_at_1", "x_new", "change"}:
+            # and sequential_workup's gain where no test was chosen by it (step 0, random order)
+            if not columns & {
+                "p_at_1",
+                "x_new",
+                "change",
+                "pair_gain_bits",
+                "information_gain_bits",
+            }:
                 return f"NaN in the result {name!r}"
     return ""
 

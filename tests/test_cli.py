@@ -67,7 +67,9 @@ MISUSES = [
     (["diagnose", "--top", "2.5"], "--top: must be a whole number of at least 1, got '2.5'"),
     (["demo", "--top", "zero"], "--top: must be a whole number of at least 1"),
     (["sensitivity", "--top", "0"], "--top: must be a whole number of at least 1"),
-    (["uncertainty", "--samples", "0"], "--samples: must be a whole number of at least 1"),
+    (["uncertainty", "--samples", "0"], "--samples: must be a whole number from 2 to 200000"),
+    (["uncertainty", "--samples", "1"], "--samples: must be a whole number from 2 to 200000"),
+    (["uncertainty", "--samples", "200001"], "--samples: must be a whole number from 2 to"),
     (["uncertainty", "--seed", "-1"], "--seed: must be a whole number of at least 0"),
     (["nodes", "sexx"], "Unknown node 'sexx'. Did you mean 'sex'?"),
     (["validate", "/nonexistent/folder"], "file not found"),
@@ -459,3 +461,12 @@ def test_plain_rows_print_like_tables(capsys: pytest.CaptureFixture[str]) -> Non
     print_rows(rows, ["diagnosis", "label", "probability"])
     assert capsys.readouterr().out == as_table
     assert as_table.splitlines()[2].endswith("osteolipoma                          -      0.1235")
+
+
+def test_tables_show_missing_numbers_as_a_dash(capsys: pytest.CaptureFixture[str]) -> None:
+    # --pairs leaves pair_gain_bits empty beyond the first candidates: shown '-', never 'nan'
+    status, out, _ = run(capsys, "next-test", "age_group=adult_60_plus", "--pairs", "--top", "8")
+    assert status == 0
+    rows = out.splitlines()[2:]
+    assert len(rows) == 8 and all("nan" not in r.lower().split() for r in rows)
+    assert rows[-1].split()[-2:] == ["-", "-"]

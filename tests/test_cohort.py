@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,3 +245,270 @@ def test_cli_export_and_validate(
     assert (tmp_path / "net.txt.provenance.json").exists()
     assert main(["validate"]) == 0
     assert f"content hash: {content_hash(net.spec.path)}" in capsys.readouterr().out
+
+
+# ------------------------------------------------ softcalc batch: bad input is exit 2
+def _batch(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Exit status and stderr of ``softcalc batch ARGV --quiet``."""
+    status = main(["batch", *argv, "--quiet"])
+    return status, capsys.readouterr().err
+
+
+def _one_line_error(err: str) -> str:
+    assert err.startswith("softcalc: error: ") and err.count("\n") == 1, err
+    assert "internal error" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("spelling", ["same", "absolute", "dotted", "symlink"])
+def test_cli_batch_refuses_to_overwrite_its_input(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    spelling: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = "fat_in_lesion,sex\npresent,male\n"
+    Path("ok.csv").write_text(text)
+    Path("link.csv").symlink_to("ok.csv")
+    output = {
+        "same": "ok.csv",
+        "absolute": str(tmp_path / "ok.csv"),
+        "dotted": "./sub/../ok.csv",
+        "symlink": "link.csv",
+    }[spelling]
+    Path("sub").mkdir()
+    status, err = _batch(["ok.csv", "-o", output], capsys)
+    assert status == 2
+    assert "is the input file" in _one_line_error(err)
+    assert Path("ok.csv").read_text() == text
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".pq", ".csv", ".CSV"])
+def test_score_file_writes_the_format_of_the_output_suffix(
+    net: Network, cohort_files: dict[str, Path], suffix: str
+) -> None:
+    out = cohort_files["folder"] / f"by_suffix{suffix}"
+    n = score_file(net, cohort_files["csv"], out, keep=["patient"], chunk_rows=700)
+    reference = cohort_files["folder"] / "by_suffix_reference.parquet"
+    score_file(net, cohort_files["parquet"], reference, keep=["patient"])
+    expected = pd.read_parquet(reference)
+    is_csv = suffix.lower() == ".csv"
+    assert out.read_bytes()[:4] != b"PAR1" if is_csv else out.read_bytes()[:4] == b"PAR1"
+    got = pd.read_csv(out, dtype={"patient": str}) if is_csv else pd.read_parquet(out)
+    assert n == len(got) == len(expected)
+    assert list(got.columns) == list(expected.columns)
+    assert list(got["patient"]) == list(expected["patient"])
+    states = list(net.states(net.target))
+    np.testing.assert_array_equal(got[states].to_numpy(), expected[states].to_numpy())
+
+
+def test_score_file_csv_output_with_only_a_header(net: Network, tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("id,pain\n")
+    assert score_file(net, tmp_path / "empty.csv", tmp_path / "o.csv", keep=["id"]) == 0
+    assert list(pd.read_csv(tmp_path / "o.csv").columns) == ["id", *net.states(net.target)]
+
+
+def test_score_file_bad_row_leaves_an_older_output_alone(net: Network, tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_text("sex\nfemal\n")
+    (tmp_path / "o.csv").write_text("earlier results\n")
+    with pytest.raises(EvidenceError, match=r"bad.csv: Row 0, column 'sex'"):
+        score_file(net, tmp_path / "bad.csv", tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == "earlier results\n"
+
+
+_HEADER = "fat_in_lesion,sex\n"
+_OK = _HEADER + "present,male\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "output", "match"),
+    [
+        (_OK, "o.txt", r"o\.txt: .*must end in \.parquet, \.pq or \.csv.*'\.txt'"),
+        (_OK, "o", r"o: .*must end in \.parquet, \.pq or \.csv.*no suffix"),
+        (b"", "o.parquet", r"cases\.csv: the file is empty; a CSV file needs a header row"),
+        (b"\n", "o.parquet", r"cases\.csv: the file is empty"),
+        (
+            bytes(range(256)) * 4,
+            "o.parquet",
+            r"cases\.csv: not a CSV text file \(it holds binary data\)$",
+        ),
+        (
+            b"fat_in_lesion,sex\n\xe9,male\n",  # Latin-1
+            "o.parquet",
+            r"cases\.csv: not UTF-8 text \(byte 0xe9 at offset 18\); save the CSV file as UTF-8$",
+        ),
+        (
+            _OK + "present,male,x\n",
+            "o.parquet",
+            r"cases\.csv: cannot read the CSV file: .*Expected 2 columns, got 3",
+        ),
+        ("sex,pain,sex\nmale,,male\n", "o.parquet", r"cases\.csv: duplicate column names: sex"),
+        (
+            _OK,
+            "nonexistdir/o.parquet",
+            r"nonexistdir/o\.parquet: the folder .*nonexistdir does not exist",
+        ),
+        (_OK, "cases.csv/o.parquet", r"cases\.csv/o\.parquet: .*cases\.csv is not a folder"),
+        (_OK, "folder.parquet", r"folder\.parquet: is a folder; give a file name"),
+    ],
+)
+def test_cli_batch_bad_input_is_exit_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    content: str | bytes,
+    output: str,
+    match: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = content.encode() if isinstance(content, str) else content
+    Path("cases.csv").write_bytes(data)
+    Path("folder.parquet").mkdir()
+    status, err = _batch(["cases.csv", "-o", output], capsys)
+    assert status == 2, err
+    assert re.search(match, _one_line_error(err)), err
+    assert not Path("o.parquet").exists() and not Path("o.txt").exists()
+
+
+def test_cli_batch_unreadable_parquet_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "cases.parquet").write_text(_OK)
+    status, err = _batch([str(tmp_path / "cases.parquet"), "-o", str(tmp_path / "o.pq")], capsys)
+    assert status == 2
+    assert re.search(r"cases\.parquet: cannot read the parquet file", _one_line_error(err))
+
+
+def test_cli_batch_keeps_a_column_named_twice_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "cases.csv").write_text("id,sex\np1,male\n")
+    out = tmp_path / "o.parquet"
+    status = main(
+        [
+            "batch",
+            str(tmp_path / "cases.csv"),
+            "-o",
+            str(out),
+            "--keep",
+            "id",
+            "--keep",
+            "id,id",
+            "--quiet",
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    assert list(pd.read_parquet(out).columns)[:2] == ["id", "lipoma_fat_necrosis"]
+
+
+@pytest.mark.parametrize(
+    ("header", "keep", "match", "absent"),
+    [
+        (
+            "id,sex",
+            [],
+            r"cases\.csv: Unknown finding 'id'\. Not a finding\? .*--keep id",
+            "Did you mean",
+        ),
+        (
+            "patient,sex",
+            [],
+            r"cases\.csv: Unknown finding 'patient'\. Not a finding\? .*--keep patient",
+            "Did you mean",
+        ),
+        (
+            "fat_in_lesions,sex",
+            [],
+            r"cases\.csv: Unknown finding 'fat_in_lesions'\. Did you mean 'fat_in_lesion'\?",
+            None,
+        ),
+        ("Sex", [], r"cases\.csv: Unknown finding 'Sex'\. Did you mean 'sex'\?.*--keep Sex", None),
+        ("amplification_12q", [], r"cases\.csv: Column 'amplification_12q' is a latent node", None),
+        ("sex", ["id"], r"cases\.csv: Column 'id' given in keep is not in the input", None),
+    ],
+)
+def test_cli_batch_column_errors_name_the_file(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    header: str,
+    keep: list[str],
+    match: str,
+    absent: str | None,
+) -> None:
+    (tmp_path / "cases.csv").write_text(
+        header + "\n" + ",".join(["male"] * len(header.split(","))) + "\n"
+    )
+    argv = [str(tmp_path / "cases.csv"), "-o", str(tmp_path / "o.parquet")]
+    status, err = _batch(argv + [a for k in keep for a in ("--keep", k)], capsys)
+    assert status == 2
+    assert re.search(match, _one_line_error(err)), err
+    assert absent is None or absent not in err
+
+
+NOT_OBSERVED = ["", "NA", "N/A", "n/a", "#N/A", "NaN", "nan", "NULL", "null"]
+
+
+@pytest.mark.parametrize("cell", NOT_OBSERVED)
+def test_csv_cells_that_mean_not_observed(net: Network, tmp_path: Path, cell: str) -> None:
+    (tmp_path / "cases.csv").write_text(f"fat_in_lesion,sex\n{cell},male\npresent,{cell}\n")
+    score_file(net, tmp_path / "cases.csv", tmp_path / "o.parquet")
+    expected = net.posterior_batch(
+        pd.DataFrame({"fat_in_lesion": [None, "present"], "sex": ["male", None]})
+    )
+    got = pd.read_parquet(tmp_path / "o.parquet")
+    np.testing.assert_allclose(
+        got[list(expected.columns)].to_numpy(), expected.to_numpy(), atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("cell", ["None", "none", "na", "-nan", "#NA", "1.#IND", "-", "?", " "])
+def test_other_csv_cells_are_states_not_missing_values(
+    net: Network, tmp_path: Path, cell: str
+) -> None:
+    (tmp_path / "cases.csv").write_text(f"sex\nmale\n{cell}\n")
+    with pytest.raises(
+        EvidenceError, match=rf"Row 1, column 'sex': Unknown state {re.escape(repr(cell))}"
+    ):
+        score_file(net, tmp_path / "cases.csv", tmp_path / "o.parquet")
+
+
+def test_no_state_is_spelled_like_a_missing_cell(net: Network) -> None:
+    states = {s for node in net.nodes for s in net.states(node)}
+    assert not states & set(NOT_OBSERVED)
+
+
+def test_batch_help_says_which_cells_mean_not_observed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["batch", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "empty, " + ", ".join(NOT_OBSERVED[1:]) + " mean not observed" in text
+    assert ".parquet or .pq (parquet) or .csv (CSV)" in text
+
+
+def test_cli_batch_unreadable_row_past_the_first_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pyarrow reads CSV in 4 MiB blocks: the bad row is read after chunks were written
+    pad = "x" * 100
+    rows = "".join(f"{pad}{i},male\n" for i in range(50_000))
+    (tmp_path / "cases.csv").write_text("id,sex\n" + rows + "p,male,extra\n")
+    out = tmp_path / "o.parquet"
+    argv = [str(tmp_path / "cases.csv"), "-o", str(out), "--keep", "id", "--chunk-rows", "10000"]
+    status, err = _batch(argv, capsys)
+    assert status == 2
+    assert re.search(
+        r"cases\.csv: cannot read the CSV file: .*Expected 2 columns, got 3: p,male,extra$",
+        _one_line_error(err),
+    )
+    assert not out.exists()
+
+
+def test_cli_batch_kept_list_column_cannot_be_written_to_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pd.DataFrame({"ids": [[1, 2]], "sex": ["male"]}).to_parquet(tmp_path / "cases.parquet")
+    out = tmp_path / "o.csv"
+    status, err = _batch([str(tmp_path / "cases.parquet"), "-o", str(out), "--keep", "ids"], capsys)
+    assert status == 2
+    assert re.search(r"o\.csv: cannot write the CSV file: .*list", _one_line_error(err))
+    assert not out.exists()

@@ -138,8 +138,8 @@ for value in (["alt_wdlps"], 3, "alt_wdlp"):
         "posterior_uncertainty",
         _unc,
         EvidenceError,
-        r"The 'target_state' parameter of posterior_uncertainty: Unknown diagnosis",
-        target_state=value,
+        r"The 'state' parameter of posterior_uncertainty: Unknown diagnosis",
+        state=value,
     )
 for value in (3, 100, 2**20, "512", 0):
     _option(
@@ -371,3 +371,55 @@ def test_bad_frames(label: str, frame: Any, pattern: str) -> None:
 def test_errors_are_value_errors_of_the_library() -> None:
     for error in (EvidenceError, InvalidParameterError, sb.NetworkSpecError):
         assert issubclass(error, SoftcalcError) and issubclass(error, ValueError)
+
+
+def _frame_soft(states: list[str], big: str, n: int = 2) -> pd.DataFrame:
+    return pd.DataFrame({s: [1000.0 if s == big else 1.0] * n for s in states})
+
+
+CASES2 = pd.DataFrame({"fat_in_lesion": ["present", "absent"]})
+BAD_SOFT: list[tuple[str, Callable[[], Any], str]] = [
+    (  # per-row soft evidence on the target: refused as the dict form and posterior() refuse it
+        "per-row soft on the target",
+        lambda: NET.posterior_batch(
+            CASES2, soft={"diagnosis": _frame_soft(list(NET.states("diagnosis")), "ddlps")}
+        ),
+        r"soft: evidence on the target 'diagnosis' itself",
+    ),
+    (
+        "per-row soft on another target",
+        lambda: NET.posterior_batch(
+            CASES2,
+            target="amplification_12q",
+            soft={
+                "amplification_12q": _frame_soft(
+                    list(NET.states("amplification_12q")), NET.states("amplification_12q")[0]
+                )
+            },
+        ),
+        r"soft: evidence on the target 'amplification_12q' itself",
+    ),
+    (
+        "a state column given twice",
+        lambda: NET.posterior_batch(
+            CASES2,
+            soft={
+                "mdm2_cdk4_ihc": pd.DataFrame(
+                    [[3.0, 1.0, 9.0]] * 2, columns=["positive", "negative", "positive"]
+                )
+            },
+        ),
+        r"repeated state column\(s\) positive",
+    ),
+    (
+        "an int likelihood beyond the float range",
+        lambda: NET.posterior({}, soft={"sex": {"male": 10**400, "female": 1}}),
+        r"likelihood of 'male' must be finite and >= 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "call", "pattern"), BAD_SOFT, ids=[c[0] for c in BAD_SOFT])
+def test_bad_soft_evidence(label: str, call: Callable[[], Any], pattern: str) -> None:
+    with pytest.raises(EvidenceError, match=pattern):
+        call()

@@ -12,7 +12,7 @@ import softcalc_bayes as sb
 from conftest import write_network
 from softcalc_bayes import Network
 from softcalc_bayes._display import finding_groups, network_html, node_frame
-from softcalc_bayes.exceptions import NetworkSpecError
+from softcalc_bayes.exceptions import InvalidParameterError, NetworkSpecError
 
 EVIDENCE = {"fat_in_lesion": "present", "mdm2_fish": "amplified"}
 
@@ -43,6 +43,30 @@ def test_node_html_labels_rows_and_shows_provenance(net: Network) -> None:
     assert f"{node.cpt[c, row]:.4g}" in text
     assert prov.basis in text and str(prov.source) in text
     assert "title=" in text  # every value has its provenance as a tooltip
+
+
+@pytest.mark.parametrize("name", ["fat_in_lesion", "relation_to_bone", "anatomic_site"])
+def test_node_html_gives_each_locator_and_reason_once(net: Network, name: str) -> None:
+    import html
+    import re
+
+    from softcalc_bayes._display import MAX_ROWS
+
+    node = net.node(name)
+    text = node._repr_html_()
+    shown = [p for row in node.provenance[:MAX_ROWS] for p in row]
+    values = re.findall(r"<td title='([^']*)'>[0-9][0-9.e+-]*</td>", text)
+    assert len(values) == len(shown)  # every value has a tooltip naming its source
+    assert all(
+        v.startswith(f"source {html.escape(p.source or '-')};")
+        for v, p in zip(values, shown, strict=True)
+    )
+    for p in shown:  # nothing is lost: every reason of a shown row is given somewhere
+        if p.reason:
+            assert html.escape(p.reason, quote=True) in text
+    distinct = {(p.source or "", p.locator or "", p.reason or "") for p in shown}
+    assert text.count("; reason: ") <= len(distinct)  # ... and none is repeated
+    assert "File: nodes/" + name + ".yaml" in text  # a relative path, not this machine's
 
 
 def test_node_repr_is_one_line_without_array(net: Network) -> None:
@@ -149,3 +173,47 @@ def test_captioned_shows_attrs(net: Network) -> None:
     assert len(re.findall(r"<tr", text)) == 4  # header + 3 rows
     assert f"... {len(table) - 3} more rows" in text
     assert repr(shown).splitlines()[0].startswith("target: diagnosis")
+
+
+@pytest.mark.parametrize(
+    ("table", "top", "match"),
+    [
+        (None, 10, r"The 'table' parameter of captioned must be a pandas DataFrame or Series"),
+        ([1, 2], 10, r"must be a pandas DataFrame or Series\. Got \[1, 2\] \(a list\)"),
+        (pd.DataFrame({"a": [1]}), "3", r"The 'top' parameter of captioned must be an int"),
+        (pd.DataFrame({"a": [1]}), 2.5, r"in the range \[0, inf\) or None\. Got 2\.5 instead"),
+        (pd.DataFrame({"a": [1]}), -1, r"in the range \[0, inf\) or None\. Got -1 instead"),
+    ],
+)
+def test_captioned_refuses_bad_input(table: object, top: object, match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        sb.captioned(table, top=top)  # type: ignore[arg-type]
+
+
+def test_captioned_takes_a_series() -> None:
+    series = pd.Series({"a": 0.75, "b": 0.25})
+    series.attrs["state"] = "a"
+    assert repr(sb.captioned(series, top=None)).splitlines()[0] == "state: a"
+
+
+def test_captions_leave_out_unset_options(net: Network) -> None:
+    table = sb.sensitivity(net, {"fat_in_lesion": "present"})  # threshold left at None
+    assert table.attrs["threshold"] is None
+    caption = repr(sb.captioned(table, top=1)).splitlines()[0]
+    assert "threshold" not in caption and "state: " in caption
+    with_threshold = sb.sensitivity(net, {"fat_in_lesion": "present"}, threshold=0.5)
+    assert "threshold: 0.5" in repr(sb.captioned(with_threshold, top=1))
+
+
+@pytest.mark.parametrize("exact_max", [15, 0])
+def test_explanation_has_a_labelled_html_view(net: Network, exact_max: int) -> None:
+    evidence = {"fat_in_lesion": "present", "mdm2_fish": "amplified", "sex": "male"}
+    ex = sb.explain(net, evidence, exact_max=exact_max, n_permutations=20, seed=3)
+    text = ex._repr_html_()
+    assert text.startswith("<div") and f"<b>Why {ex.state}</b>" in text
+    assert f"{ex.posterior_db:+.2f} dB" in text and f"{ex.total_db:+.2f} dB" in text
+    assert all(f"<th>{finding}</th>" in text for finding in evidence)
+    if exact_max == 0:  # a Monte Carlo run names its seed and permutations
+        assert "Monte Carlo Shapley, 20 permutations, seed 3" in text
+    else:
+        assert "exact Shapley" in text and "shapley_se_db" not in text

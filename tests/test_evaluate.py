@@ -234,3 +234,55 @@ def test_report_text_and_json(library: EvaluationReport) -> None:
     assert {"ece_top_label", "ece_classwise"} <= set(data["metrics"])
     assert len(data["calibration_by_group"]) == len(library.calibration_by_group)
     json.dumps(data)  # plain Python throughout
+
+
+def test_ties_with_the_truth_follow_the_top_calls_order(net: Network) -> None:
+    """A case without findings: every diagnosis at its prior; ties broken as the top call."""
+    from softcalc_bayes.cases import Case
+
+    states = list(net.states("diagnosis"))
+    prior = net.posterior({}).reindex(states).to_numpy()
+    cases = [
+        Case(id=f"empty_{d}", diagnosis=d, citation="-", confirmation="-", findings={})
+        for d in states
+    ]
+    report = evaluate(net, cases)
+    ranks = report.per_case["rank"].to_numpy()
+    for k, d in enumerate(states):  # ahead: larger prior, or equal prior and earlier in order
+        ahead = sum(p > prior[k] or (p == prior[k] and j < k) for j, p in enumerate(prior))
+        assert ranks[k] == 1 + ahead, d
+    top_is_truth = report.per_case["top_call"] == report.per_case["diagnosis"]
+    assert ((ranks == 1) == top_is_truth.to_numpy()).all()
+    assert sorted(ranks) == list(range(1, len(states) + 1))  # a strict order: no shared ranks
+    assert report.metrics["top1"] == pytest.approx(1 / len(states))
+
+
+@pytest.mark.parametrize(
+    ("n_cases", "progress", "shown"),
+    [(2, None, False), (300, None, None), (2, True, True), (300, False, False)],
+)
+def test_progress_counts_cases_and_stays_quiet_for_one_batch(
+    net: Network, monkeypatch: pytest.MonkeyPatch, n_cases: int, progress, shown
+) -> None:
+    import contextlib
+    import importlib
+
+    ev = importlib.import_module("softcalc_bayes.evaluate")  # the module, not the function
+
+    seen: list[tuple[int, str, object]] = []
+    steps: list[int] = []
+
+    class Bar:
+        def update(self, n: int = 1) -> None:
+            steps.append(n)
+
+    @contextlib.contextmanager
+    def spy(total: int, *, desc: str, progress: object, unit: str = "it"):
+        seen.append((total, unit, progress))
+        yield Bar()
+
+    monkeypatch.setattr(ev, "progress_bar", spy)
+    case = load_examples()[0]
+    evaluate(net, [case] * n_cases, progress=progress)
+    assert seen == [(n_cases, "case", shown)]  # None: left to the notebook/terminal check
+    assert sum(steps) == n_cases

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from _random_nets import brute_force
 from _random_specs import load_files, networks_with_evidence, random_network_files
-from softcalc_bayes import EvidenceError, Network, load_cases
+from softcalc_bayes import EvidenceError, InvalidParameterError, Network, load_cases
 from softcalc_bayes.explain import Explanation, explain
 
 
@@ -191,6 +191,63 @@ def test_group_containing_state_is_reduced(net: Network) -> None:
 def test_bad_arguments(net: Network, kwargs: dict, match: str) -> None:
     with pytest.raises(EvidenceError, match=match):
         explain(net, {"fat_in_lesion": "present", "mdm2_fish": "amplified"}, **kwargs)
+
+
+_EX = "The '{}' parameter of explain must be "
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"exact_max": None}, _EX.format("exact_max") + r"an int in the range \[0, 20\]"),
+        ({"exact_max": 1.5}, _EX.format("exact_max") + r"an int .* Got 1\.5 instead"),
+        ({"exact_max": -1}, _EX.format("exact_max") + r"an int .* Got -1 instead"),
+        ({"exact_max": 40}, _EX.format("exact_max") + r"an int in the range \[0, 20\]\. Got 40"),
+        ({"n_permutations": 0}, _EX.format("n_permutations") + r"an int in the range \[2, 20000\]"),
+        ({"n_permutations": -5}, _EX.format("n_permutations") + r"an int .* Got -5 instead"),
+        ({"n_permutations": 10.5}, _EX.format("n_permutations") + r"an int .* Got 10\.5 instead"),
+        ({"n_permutations": 10**9}, _EX.format("n_permutations") + r"an int in the range \[2, 2"),
+        ({"seed": -1}, _EX.format("seed") + r"an int in the range \[0, inf\)\. Got -1 instead"),
+        ({"seed": "a"}, _EX.format("seed") + r"an int in the range \[0, inf\)\. Got 'a' instead"),
+        ({"seed": 1.5}, _EX.format("seed") + r"an int in the range \[0, inf\)\. Got 1\.5 instead"),
+        ({"order": "fat_in_lesion"}, _EX.format("order") + r"a sequence of finding names or None"),
+    ],
+)
+def test_bad_options(net: Network, kwargs: dict, match: str) -> None:
+    evidence = {"fat_in_lesion": "present", "mdm2_fish": "amplified"}
+    with pytest.raises(InvalidParameterError, match=match):
+        explain(net, evidence, **{"exact_max": 0, **kwargs})  # sampled: every option used
+
+
+def test_non_network_is_refused() -> None:
+    with pytest.raises(InvalidParameterError, match=_EX.format("net") + "a Network"):
+        explain(None, {"fat_in_lesion": "present"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("order", "match"),
+    [
+        ([["fat_in_lesion"]], r"order: Unknown observed finding \['fat_in_lesion'\]"),
+        (
+            ["fat_in_lesion", "fat_in_lesion"],
+            r"order must list every observed finding once; repeated: 'fat_in_lesion'; "
+            r"missing: 'mdm2_fish'",
+        ),
+        (["mdm2_fish"], r"order must list every observed finding once; missing: 'fat_in_lesion'"),
+    ],
+)
+def test_bad_order(net: Network, order: list, match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        explain(net, {"fat_in_lesion": "present", "mdm2_fish": "amplified"}, order=order)
+
+
+def test_numpy_integer_options(net: Network) -> None:
+    evidence = {"fat_in_lesion": "present", "mdm2_fish": "amplified"}
+    ex = explain(
+        net, evidence, exact_max=np.int64(0), n_permutations=np.int64(50), seed=np.int64(2)
+    )
+    assert ex.method == "monte_carlo" and ex.seed == 2 and ex.n_permutations == 50
+    assert ex.table["shapley_db"].sum() == pytest.approx(ex.total_db, abs=1e-9)
 
 
 def test_bad_evidence(net: Network) -> None:

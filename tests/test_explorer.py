@@ -113,6 +113,22 @@ def test_tornado_button_draws_the_current_evidence(net: Network) -> None:
     assert table.attrs["state"] == ex.posterior.index[0]
 
 
+@pytest.mark.parametrize("change", ["evidence", "profile"])
+def test_a_tornado_is_cleared_when_its_evidence_or_profile_changes(
+    net: Network, change: str
+) -> None:
+    ex = explore(net, evidence={"fat_in_lesion": "present"})
+    ex.show_tornado()
+    assert ex.sensitivity_table is not None and ex.tornado.value
+    if change == "evidence":
+        ex.dropdowns["mdm2_fish"].value = "amplified"
+    else:
+        ex.profile.value = "msk_referral"
+    assert ex.sensitivity_table is None and ex.tornado.value == b""
+    entered = "2 findings entered" if change == "evidence" else "1 finding entered"
+    assert entered in ex.status.value
+
+
 def test_a_set_of_states_gets_its_own_entry_and_is_drawn(net: Network) -> None:
     patterns = ["punctate_stippled", "chondroid_rings_arcs"]  # given out of the node's order
     ordered = tuple(s for s in net.states("mineralization_pattern") if s in patterns)

@@ -21,7 +21,12 @@ from softcalc_bayes import Network, coverage, posterior_uncertainty
 from softcalc_bayes._bif import parse_bif
 from softcalc_bayes._provenance_hash import content_hash, tables_hash
 from softcalc_bayes.build import pgmpy_model_from_nodes
-from softcalc_bayes.exceptions import EvidenceError, ExportError, NetworkSpecError
+from softcalc_bayes.exceptions import (
+    EvidenceError,
+    ExportError,
+    InvalidParameterError,
+    NetworkSpecError,
+)
 from softcalc_bayes.export import FORMATS, SIDECAR_SUFFIX, export
 from softcalc_bayes.interop import default_target, from_bif, from_pgmpy
 
@@ -229,6 +234,39 @@ def test_bad_import_arguments(kwargs: dict[str, Any], match: str) -> None:
 def test_missing_file() -> None:
     with pytest.raises(NetworkSpecError, match="file not found"):
         from_bif("no/such/file.bif")
+
+
+def _binary_file(folder: Path) -> Path:
+    path = folder / "binary.bif"
+    path.write_bytes(b"\xff\xfe\x00network")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("path", "match"),
+    [
+        (lambda tmp: tmp, r"is a folder, not a BIF file"),
+        (_binary_file, r"binary\.bif: not UTF-8 text"),
+        (lambda tmp: str(tmp).encode(), r"path must be a BIF file \(str or Path\), got bytes"),
+        (lambda tmp: None, r"path must be a BIF file \(str or Path\), got NoneType None"),
+    ],
+)
+def test_unreadable_bif_paths(tmp_path: Path, path: Any, match: str) -> None:
+    with pytest.raises(NetworkSpecError, match=match):
+        from_bif(path(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("model", "match"),
+    [
+        (None, r"The 'model' parameter of from_pgmpy must be a pgmpy DiscreteBayesianNetwork"),
+        ("asia", r"must be a pgmpy DiscreteBayesianNetwork.*Got 'asia' instead"),
+        ("net", r"is already a softcalc-bayes Network: use it as it is"),
+    ],
+)
+def test_from_pgmpy_refuses_what_is_not_a_pgmpy_model(net: Network, model: Any, match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        from_pgmpy(net if model == "net" else model)
 
 
 # ----------------------------------------------------------------- export
@@ -444,6 +482,67 @@ def test_export_errors(
 ) -> None:
     with pytest.raises(ExportError, match=match):
         export(net, tmp_path / path, format=fmt)
+
+
+def _folder(tmp: Path, name: str) -> Path:
+    (tmp / name).mkdir()
+    return tmp / name
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda n, tmp: n.save(None),
+            InvalidParameterError,
+            "The 'path' parameter of Network.save",
+        ),
+        (lambda n, tmp: n.save(5), InvalidParameterError, r"must be a str or Path\. Got 5"),
+        (lambda n, tmp: export(n, b"x.bif"), InvalidParameterError, "'path' parameter of export"),
+        (lambda n, tmp: export(None, tmp / "x.bif"), InvalidParameterError, "'net' parameter"),
+        (
+            lambda n, tmp: export(n, tmp / "x.bif", provenance="no"),
+            InvalidParameterError,
+            "The 'provenance' parameter of export must be a bool",
+        ),
+        (
+            lambda n, tmp: n.save(_folder(tmp, "d.bif")),
+            ExportError,
+            r"Cannot write .*d\.bif: it is a folder",
+        ),
+        (
+            lambda n, tmp: n.save(tmp / "x.bif") if _folder(tmp, "x.bif" + SIDECAR_SUFFIX) else 0,
+            ExportError,
+            r"Cannot write .*x\.bif\.provenance\.json: it is a folder",
+        ),
+    ],
+)
+def test_save_refuses_bad_paths(
+    net: Network, tmp_path: Path, call: Any, error: Any, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        call(net, tmp_path)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_export_to_a_full_disk_names_the_path_and_the_os_error(net: Network) -> None:
+    with pytest.raises(ExportError, match=r"Cannot write /dev/full: .*No space left on device"):
+        net.save("/dev/full", format="bif", provenance=False)
+
+
+def test_format_is_case_insensitive(net: Network, tmp_path: Path) -> None:
+    path = net.save(tmp_path / "x.txt", format="BIF")
+    side = json.loads(Path(f"{path}{SIDECAR_SUFFIX}").read_text())
+    assert side["format"] == "bif" and path.read_text().startswith("network ")
+
+
+def test_cli_export_to_a_folder_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from softcalc_bayes.cli import main
+
+    assert main(["export", str(_folder(tmp_path, "d.bif"))]) == 2
+    assert "softcalc: error: Cannot write" in capsys.readouterr().err
 
 
 def test_imported_network_exports_and_reimports(asia: Network, tmp_path: Path) -> None:

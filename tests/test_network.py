@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from softcalc_bayes import EvidenceError, Network, NetworkSpecError, load_network
+from softcalc_bayes import (
+    EvidenceError,
+    InvalidParameterError,
+    Network,
+    NetworkSpecError,
+    load_network,
+)
 from softcalc_bayes.cases import load_examples
 
 
@@ -264,3 +270,23 @@ def test_imaging_states_are_all_defined(net: Network, node: str) -> None:
     define every state."""
     defs = net.definitions(node)
     assert (defs.str.len() > 10).all(), list(defs[defs.str.len() <= 10].index)
+
+
+@pytest.mark.parametrize(
+    ("path", "match"),
+    [
+        (5, r"path must be a folder \(str or Path\), got int 5"),
+        (b"/tmp", r"path must be a folder \(str or Path\), got bytes b'/tmp'"),
+    ],
+)
+def test_load_network_refuses_a_path_that_is_not_a_path(path: Any, match: str) -> None:
+    with pytest.raises(NetworkSpecError, match=match):
+        load_network(path)
+
+
+@pytest.mark.parametrize("spec", [None, "networks/default", {"target": "diagnosis"}])
+def test_network_needs_a_spec(spec: Any) -> None:
+    with pytest.raises(
+        InvalidParameterError, match=r"The 'spec' parameter of Network must be a NetworkSpec"
+    ):
+        Network(spec)

@@ -13,10 +13,18 @@ import pandas as pd
 import pytest
 
 import softcalc_bayes as sb
-from softcalc_bayes import Network
+from softcalc_bayes import EvidenceError, InvalidParameterError, Network
 from softcalc_bayes.cases import load_examples
 from softcalc_bayes.evaluate import EvaluationReport
-from softcalc_bayes.plotting import _label, plot_network, plot_reliability, plot_tornado
+from softcalc_bayes.plotting import (
+    _label,
+    plot_explanation,
+    plot_network,
+    plot_posterior,
+    plot_reliability,
+    plot_sensitivity_function,
+    plot_tornado,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +52,47 @@ def test_tornado_bars_are_not_the_full_unit_span(seed_table: pd.DataFrame) -> No
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "top", "message"),
     [
-        (lambda t: t.drop(columns="swing"), "missing columns: swing"),
-        (lambda t: t, "top must be a positive integer"),
+        (lambda t: t.drop(columns="swing"), 1, "missing columns: swing"),
+        (
+            lambda t: t,
+            0,
+            r"The 'top' parameter of plot_tornado must be an int in the range \[1, inf\)",
+        ),
     ],
 )
-def test_tornado_refuses_bad_input(seed_table: pd.DataFrame, change, message) -> None:
+def test_tornado_refuses_bad_input(seed_table: pd.DataFrame, change, top, message) -> None:
     with pytest.raises(ValueError, match=message):
-        plot_tornado(change(seed_table), top=0)
+        plot_tornado(change(seed_table), top=top)
+
+
+def test_plot_posterior_sorts_and_labels(net: Network) -> None:
+    post = net.posterior({"fat_in_lesion": "present", "mdm2_fish": "amplified"})
+    shuffled = post.sample(frac=1.0, random_state=0)  # the same probabilities, unsorted
+    fig, ax = plt.subplots()
+    plot_posterior(shuffled, top=4, labels=net.labels, ax=ax)
+    names = [t.get_text() for t in ax.get_yticklabels()][::-1]  # top of the chart first
+    widths = [p.get_width() for p in ax.patches][::-1]
+    np.testing.assert_allclose(widths, post.to_numpy()[:4], atol=1e-15)  # the four largest
+    by_label = {net.labels[k]: v for k, v in post.items()}
+    assert [by_label[n] for n in names] == widths  # each bar carries its own state's label
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("arg", "top", "message"),
+    [
+        ({"a": 0.5}, 3, "needs a pandas Series"),
+        (pd.Series({"a": 0.5, "b": float("nan")}), 3, "probabilities in"),
+        (pd.Series({"a": 1.5}), 3, "probabilities in"),
+        (pd.Series({"a": 1.0}), 0, "top must be a positive integer"),
+        (pd.Series({"a": 1.0}), True, "top must be a positive integer"),
+    ],
+)
+def test_plot_posterior_refuses_bad_input(arg, top, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_posterior(arg, top=top)
 
 
 def test_plot_network_marks_evidence_and_influence(net: Network) -> None:
@@ -126,7 +166,10 @@ def test_reliability_small_multiples_one_panel_per_group(report: EvaluationRepor
         (lambda r: plot_reliability(r.per_case), "missing columns"),
         (lambda r: plot_reliability("report"), "needs an EvaluationReport"),
         (lambda r: plot_reliability(r.reliability, by_group=True), "reliability_by_group"),
-        (lambda r: plot_reliability(r, by_group=1), "by_group must be a bool"),
+        (
+            lambda r: plot_reliability(r, by_group=1),
+            "'by_group' parameter of plot_reliability must be a bool",
+        ),
         (lambda r: plot_reliability(r, by_group=True, ax=[plt.gca()]), "needs 10 Axes, got 1"),
     ],
 )
@@ -134,3 +177,165 @@ def test_reliability_diagram_refuses_bad_input(report: EvaluationReport, call, m
     with pytest.raises(ValueError, match=message):
         call(report)
     plt.close("all")
+
+
+# ------------------------------------------------- bad input gets the library's errors
+@pytest.fixture(scope="module")
+def seed_evidence() -> dict[str, str]:
+    return dict(load_examples()[0].findings)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda t, e, n: plot_tornado(n.posterior(e)),
+            InvalidParameterError,
+            r"'table' parameter of plot_tornado must be the table of sensitivity\(\).*Series",
+        ),
+        (
+            lambda t, e, n: plot_tornado(t.iloc[:0]),
+            InvalidParameterError,
+            "at least one row",
+        ),
+        (
+            lambda t, e, n: plot_tornado(t.assign(swing="x")),
+            InvalidParameterError,
+            "non-numeric columns: swing",
+        ),
+        (
+            lambda t, e, n: plot_tornado(t, top=2.5),
+            InvalidParameterError,
+            r"The 'top' parameter of plot_tornado must be an int in the range \[1, inf\)",
+        ),
+        (
+            lambda t, e, n: plot_sensitivity_function(t),
+            InvalidParameterError,
+            r"'row' parameter of plot_sensitivity_function must be one row .*table\.iloc\[0\]",
+        ),
+        (
+            lambda t, e, n: plot_sensitivity_function(n.posterior(e)),
+            InvalidParameterError,
+            "missing: a, b, c, d",
+        ),
+        (
+            lambda t, e, n: plot_sensitivity_function(pd.Series(t.iloc[0].to_dict() | {"a": "x"})),
+            InvalidParameterError,
+            "non-numeric: a",
+        ),
+        (
+            lambda t, e, n: plot_sensitivity_function(t.iloc[0], threshold="x"),
+            InvalidParameterError,
+            r"The 'threshold' parameter of plot_sensitivity_function must be a float in the "
+            r"range \[0, 1\] or None\. Got 'x' instead",
+        ),
+        (
+            lambda t, e, n: plot_sensitivity_function(t.iloc[0], points=2.5),
+            InvalidParameterError,
+            "The 'points' parameter of plot_sensitivity_function must be an int",
+        ),
+        (
+            lambda t, e, n: plot_explanation(sb.explain(n, e).table),
+            InvalidParameterError,
+            r"must be the Explanation returned by explain\(\)\. Got a DataFrame \(pass the Explanation itself, not its table\)",
+        ),
+        (
+            lambda t, e, n: plot_explanation(sb.explain(n, e), kind="both"),
+            InvalidParameterError,
+            "kind must be",
+        ),
+        (
+            lambda t, e, n: plot_network(None),
+            InvalidParameterError,
+            "The 'net' parameter of plot_network must be a Network",
+        ),
+        (
+            lambda t, e, n: plot_network(n, evidence=["fat_in_lesion"]),
+            EvidenceError,
+            "Evidence must be a mapping",
+        ),
+        (
+            lambda t, e, n: plot_network(n, evidence={"fat_in_lesion": "x"}),
+            EvidenceError,
+            r"Finding 'fat_in_lesion': Unknown state 'x'",
+        ),
+        (
+            lambda t, e, n: plot_network(n, evidence={"diagnosis": "alt_wdlps"}),
+            EvidenceError,
+            "Evidence on the target 'diagnosis' itself",
+        ),
+        (
+            lambda t, e, n: plot_network(n, influence="x"),
+            InvalidParameterError,
+            "The 'influence' parameter of plot_network must be a pandas Series",
+        ),
+        (
+            lambda t, e, n: plot_network(n, influence=pd.Series({"fat_in_lesio": 1.0})),
+            EvidenceError,
+            "Unknown node 'fat_in_lesio'. Did you mean 'fat_in_lesion'",
+        ),
+        (
+            lambda t, e, n: plot_network(n, influence=pd.Series({"fat_in_lesion": np.nan})),
+            InvalidParameterError,
+            r"finite numbers.*'fat_in_lesion'",
+        ),
+        (
+            lambda t, e, n: plot_network(n, influence=pd.Series({"fat_in_lesion": "high"})),
+            InvalidParameterError,
+            r"finite numbers.*'fat_in_lesion'",
+        ),
+        (
+            lambda t, e, n: plot_network(n, top=1.5),
+            InvalidParameterError,
+            r"The 'top' parameter of plot_network must be an int in the range \[0, inf\)",
+        ),
+        (
+            lambda t, e, n: plot_reliability("report"),
+            InvalidParameterError,
+            "needs an EvaluationReport",
+        ),
+    ],
+)
+def test_plots_refuse_bad_input_with_library_errors(
+    seed_table: pd.DataFrame, seed_evidence: dict[str, str], net: Network, call, error, message
+) -> None:
+    with pytest.raises(error, match=message):
+        call(seed_table, seed_evidence, net)
+    plt.close("all")
+
+
+def test_plot_posterior_errors_are_library_errors() -> None:
+    with pytest.raises(InvalidParameterError, match="needs a pandas Series"):
+        plot_posterior({"a": 0.5})
+
+
+def test_plot_network_draws_a_set_of_states(net: Network) -> None:
+    fig, ax = plt.subplots(figsize=(10, 10))
+    plot_network(net, evidence={"fat_in_lesion": ["present", "absent"], "sex": None}, ax=ax)
+    assert ax.get_title().endswith("1 entered")
+    assert any(t.get_text().startswith("fat_in_lesion = present or") for t in ax.texts)
+    plt.close(fig)
+
+
+def test_latent_nodes_are_drawn_apart(net: Network) -> None:
+    from softcalc_bayes._display import finding_groups
+    from softcalc_bayes.plotting import _network_layout
+
+    pos, _, _ = _network_layout(net, finding_groups(net))
+    points = np.array([pos[n] for n in net.latent])
+    gaps = [np.linalg.norm(points[i] - points[j]) for i in range(len(points)) for j in range(i)]
+    assert min(gaps) > 0.3  # three latent forms share their children's sector
+
+
+@pytest.mark.parametrize("wanted", [[1.0, 1.0, 1.0], [3.1, -3.1, 3.0], [0.0, 2.0, 4.0]])
+def test_spread_keeps_order_and_gap(wanted: list[float]) -> None:
+    from softcalc_bayes.plotting import _spread
+
+    placed = _spread({f"n{i}": a for i, a in enumerate(wanted)}, min_gap=0.5)
+    points = np.array([[np.cos(a), np.sin(a)] for a in placed.values()])
+    chords = [np.linalg.norm(points[i] - points[j]) for i in range(3) for j in range(i)]
+    assert min(chords) >= 2 * np.sin(0.25) - 1e-9  # the chord of a 0.5 rad arc
+    if wanted == [0.0, 2.0, 4.0]:  # already apart: nothing moves
+        np.testing.assert_allclose(
+            [np.exp(1j * placed[f"n{i}"]) for i in range(3)], np.exp(1j * np.array(wanted))
+        )

@@ -352,6 +352,31 @@ def test_tune_finds_minimal_changes(net: Network) -> None:
         tune(net, EVIDENCE, state="osteolipoma")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"state": "ddlps", "above": "ddlps"},
+            EvidenceError,
+            r"The 'above' parameter of tune: 'ddlps' is the tuned state itself",
+        ),
+        (
+            {"state": "ddlps", "at_least": 0.5, "feasible_only": "no"},
+            InvalidParameterError,
+            r"The 'feasible_only' parameter of tune must be a bool\. Got 'no' instead",
+        ),
+        (
+            {"state": "ddlps", "at_least": 0.5, "feasible_only": 0},
+            InvalidParameterError,
+            r"The 'feasible_only' parameter of tune must be a bool\. Got 0 instead",
+        ),
+    ],
+)
+def test_tune_bad_arguments(net: Network, kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        tune(net, EVIDENCE, **kwargs)
+
+
 def test_plots_are_saved_as_png(net: Network, tmp_path: Path) -> None:
     import matplotlib
 

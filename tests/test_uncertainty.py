@@ -243,11 +243,23 @@ def test_reproducible_with_seed() -> None:
     pd.testing.assert_frame_equal(a.samples, gen.samples)
 
 
-def test_target_state() -> None:
-    res = posterior_uncertainty(NET, CASE8, n_samples=2000, seed=0, target_state="ddlps")
+def test_state() -> None:
+    res = posterior_uncertainty(NET, CASE8, n_samples=2000, seed=0, state="ddlps")
     assert res.top == "ddlps"
     k = list(res.samples.columns).index("ddlps")
     assert res.p_top_stays == float(np.mean(res.samples.to_numpy().argmax(axis=1) == k))
+
+
+def test_target_state_is_a_deprecated_name_of_state() -> None:
+    new = posterior_uncertainty(NET, CASE8, n_samples=200, seed=0, state="ddlps")
+    with pytest.warns(
+        FutureWarning, match=r"target_state=\.\.\.\) is deprecated; use state="
+    ) as rec:
+        old = posterior_uncertainty(NET, CASE8, n_samples=200, seed=0, target_state="ddlps")
+    assert rec[0].filename == __file__  # points at the caller
+    assert old.top == new.top == "ddlps" and old.p_top_stays == new.p_top_stays
+    with pytest.raises(InvalidParameterError, match="give state= only"):
+        posterior_uncertainty(NET, CASE8, state="ddlps", target_state="ddlps")
 
 
 def test_empty_evidence_is_the_prior() -> None:
@@ -364,7 +376,7 @@ def test_bad_options(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         posterior_uncertainty(NET, CASE8, **kwargs)
     with pytest.raises(EvidenceError, match="Did you mean 'alt_wdlps'"):
-        posterior_uncertainty(NET, CASE8, target_state="alt_wdlp")
+        posterior_uncertainty(NET, CASE8, state="alt_wdlp")
 
 
 def test_a_network_too_large_for_the_sampler_is_refused_with_its_component(

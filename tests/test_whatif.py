@@ -131,6 +131,20 @@ def test_state_option_and_default() -> None:
         evidence_whatif(NET, CASE, state="alt_wdlp")
 
 
+def test_whatif_records_its_question_for_a_caption() -> None:
+    import softcalc_bayes as sb
+
+    table = evidence_whatif(NET, CASE, state="ddlps")
+    full = NET.posterior(CASE)
+    assert table.attrs["state"] == "ddlps" and table.attrs["target"] == NET.target
+    assert table.attrs["p_state"] == pytest.approx(full["ddlps"], rel=1e-12)
+    assert table.attrs["top"] == full.index[0] and table.attrs["evidence"] == CASE
+    assert table.attrs["content_hash"] == NET.spec.content_hash
+    caption = repr(sb.captioned(table)).splitlines()[0]
+    assert caption.startswith("target: diagnosis; state: ddlps; p_state: ")
+    assert NET.spec.content_hash in caption
+
+
 def test_impossible_alternatives_are_listed(gated: Network) -> None:
     evidence = {"marker": "yes", "negative": "other"}
     table = evidence_whatif(gated, evidence)

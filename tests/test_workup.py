@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +16,13 @@ from hypothesis import strategies as st
 from _random_nets import brute_force
 from _random_specs import load_files, networks_with_evidence, random_network_files
 from conftest import TINY
-from softcalc_bayes import EvidenceError, Network, NetworkSpecError, load_cases
+from softcalc_bayes import (
+    EvidenceError,
+    InvalidParameterError,
+    Network,
+    NetworkSpecError,
+    load_cases,
+)
 from softcalc_bayes.workup import (
     WorkupCosts,
     load_test_costs,
@@ -146,7 +154,8 @@ def test_default_costs_cover_every_finding_with_provenance(
 
 def _write_costs(tmp_path: Path, tests: dict) -> Path:
     path = tmp_path / "costs.yaml"
-    path.write_text(yaml.safe_dump({"unit": "u", "tests": tests}), encoding="utf-8")
+    data = json.loads(json.dumps({"unit": "u", "tests": tests}))  # no shared objects: no aliases
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
 
 
@@ -181,6 +190,93 @@ def test_bad_cost_files(net: Network, tmp_path: Path, tests: dict, match: str) -
         load_test_costs(_write_costs(tmp_path, tests), net=net)
 
 
+_GOOD_YAML = "unit: u\ntests:\n  t:\n    findings: [mdm2_fish]\n    cost: 2\n    basis: assumption\n    reason: r\n"
+
+
+def _entry(**fields: str) -> str:
+    """A one-test cost file, ``fields`` written as raw YAML (overriding the good ones)."""
+    good = {"findings": "[mdm2_fish]", "cost": "2", "basis": "assumption", "reason": "r"}
+    lines = [f"    {k}: {v}" for k, v in {**good, **fields}.items()]
+    return "unit: u\ntests:\n  t:\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("tests: {t: [1, 2}\n", r"costs\.yaml: not valid YAML"),
+        (b"unit: \xff\xfe\ntests: {}\n", r"costs\.yaml: not UTF-8"),
+        (_entry(findings="[[sex]]"), r"costs\.yaml, test 't', field 'findings': .*\['sex'\]"),
+        (_entry(findings="sex"), r"test 't', field 'findings': a list .* got the str 'sex'"),
+        (_entry(findings="{sex: 1}"), r"test 't', field 'findings': a list"),
+        (_entry(requires="core"), r"test 't', field 'requires': a list .* got the str 'core'"),
+        (_entry(requires="[t]"), r"costs\.yaml: the 'requires' of the tests form a cycle: t -> t"),
+        (_entry(label="[a]"), r"test 't', field 'label': a str"),
+        (_entry(reason="[a]"), r"test 't', field 'reason': a str"),
+        (_entry(category="[imaging]"), r"test 't', field 'category': Unknown category"),
+        (
+            _GOOD_YAML + "  a: &x {findings: [sex], cost: 1, basis: assumption, reason: r}\n",
+            r"costs\.yaml, line \d+: YAML anchors and aliases",
+        ),
+        (_GOOD_YAML + "  t: {cost: 1}\n", r"costs\.yaml, line \d+: key 't' appears twice"),
+        (_GOOD_YAML + "unit: v\n", r"key 'unit' appears twice"),
+        (_GOOD_YAML + "test: {}\n", r"costs\.yaml: Unknown key 'test'\. Did you mean 'tests'\?"),
+        ("unit: u\ntests: {}\n", r"costs\.yaml: no tests"),
+        ("unit: u\ntests: {1: {cost: 1}}\n", r"costs\.yaml: test names must be str"),
+        ("unit: [u]\ntests: {t: {cost: 1}}\n", r"costs\.yaml, field 'unit': a str"),
+        ("- a\n", r"costs\.yaml: expected a mapping with 'unit' and 'tests'"),
+        (
+            "unit: u\ntests:\n"
+            "  a: {requires: [b], cost: 1, basis: assumption, reason: r}\n"
+            "  b: {requires: [a], cost: 1, basis: assumption, reason: r}\n",
+            r"the 'requires' of the tests form a cycle: a -> b -> a",
+        ),
+    ],
+)
+def test_malformed_cost_files(net: Network, tmp_path: Path, text: str | bytes, match: str) -> None:
+    path = tmp_path / "costs.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(NetworkSpecError, match=match):
+        load_test_costs(path, net=net)
+
+
+def test_cost_file_that_is_a_folder(net: Network, tmp_path: Path) -> None:
+    with pytest.raises(NetworkSpecError, match=r"is a folder, not a test-cost file"):
+        load_test_costs(tmp_path, net=net)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        (
+            (5,),
+            {},
+            r"The 'path' parameter of load_test_costs must be a str or Path or None\. Got 5",
+        ),
+        ((), {"net": "x"}, r"The 'net' parameter of load_test_costs must be a Network"),
+    ],
+)
+def test_load_test_costs_bad_arguments(args: tuple, kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        load_test_costs(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda c: c.needed("radiograf", set()), r"Unknown test 'radiograf'\. Did you mean 'radi"),
+        (lambda c: c.needed("xray", set()), r"Unknown test 'xray'\. Valid tests: referral, "),
+        (lambda c: c.needed(["x"], set()), r"Unknown test \['x'\]\. .*Valid tests: referral"),
+        (lambda c: c.marginal_cost(["x"], done=set()), r"Unknown test \['x'\]"),
+    ],
+)
+def test_unknown_test_names(costs: WorkupCosts, call: Any, match: str) -> None:
+    with pytest.raises(EvidenceError, match=match):
+        call(costs)
+
+
 def test_costs_and_criteria(net: Network, costs: WorkupCosts) -> None:
     ev = {"age_group": "adult_60_plus", "sex": "male", "anatomic_site": "shoulder_girdle"}
     plain = next_best_test(net, ev)
@@ -207,10 +303,8 @@ def test_costs_and_criteria(net: Network, costs: WorkupCosts) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"criterion": "gain"}, r"Unknown criterion 'gain'"),
         ({"criterion": "gain_per_cost"}, "needs costs"),
         ({"target": "diagnoses"}, r"Unknown target 'diagnoses'"),
-        ({"lookahead": 3}, "lookahead must be 1 or 2"),
         ({"candidates": ["mdm2"]}, r"Unknown finding 'mdm2'"),
         ({"costs": {"fat": 1.0}}, r"Unknown finding 'fat'"),
         ({"costs": 3}, "costs must be None"),
@@ -284,8 +378,6 @@ def test_workup_simulated_outcomes_are_reproducible(net: Network, costs: WorkupC
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"stop_at": 0.0}, r"stop_at must be in \(0, 1\]"),
-        ({"strategy": "greedy"}, r"Unknown strategy 'greedy'"),
         ({"strategy": "clinical"}, "needs costs"),
         ({"strategy": ["mdm2"]}, r"Unknown test 'mdm2'"),
     ],
@@ -305,13 +397,106 @@ def test_sample_cases_follow_the_network() -> None:
         cond = _brute(net, {"test": t}, "diagnosis")[net.states("diagnosis").index(d)]
         p = cond * _brute(net, {}, "test")[net.states("test").index(t)]
         assert abs(share - p) <= 5 * np.sqrt(p * (1 - p) / n)
-    with pytest.raises(EvidenceError, match="n must be a positive integer"):
-        sample_cases(net, 0)
+
+
+_NBT = "The '{}' parameter of next_best_test must be "
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"candidates": "sex"}, _NBT.format("candidates") + r"a sequence of finding names.*'sex'"),
+        ({"n_lookahead": 1.5}, _NBT.format("n_lookahead") + r"an int in the range \[1, inf\)"),
+        ({"n_lookahead": -1}, _NBT.format("n_lookahead") + r"an int .* Got -1 instead"),
+        (
+            {"lookahead": True},
+            _NBT.format("lookahead") + r"an int in the range \[1, 2\]\. Got True",
+        ),
+        ({"lookahead": 2.0}, _NBT.format("lookahead") + r"an int in the range \[1, 2\]\. Got 2\.0"),
+        ({"lookahead": 3}, _NBT.format("lookahead") + r"an int in the range \[1, 2\]\. Got 3"),
+        ({"criterion": "gain"}, _NBT.format("criterion") + r"a str among .*Did you mean 'gain_per"),
+        ({"criterion": ["gain"]}, _NBT.format("criterion") + r"a str among"),
+    ],
+)
+def test_next_best_test_bad_options(net: Network, kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        next_best_test(net, {"fat_in_lesion": "present"}, **kwargs)
+
+
+def test_next_best_test_refuses_a_non_network() -> None:
+    with pytest.raises(InvalidParameterError, match=r"'net' parameter of next_best_test"):
+        next_best_test("x", {})  # type: ignore[arg-type]
+
+
+def test_next_best_test_accepts_numpy_integers(net: Network) -> None:
+    ev = {"fat_in_lesion": "present"}
+    table = next_best_test(net, ev, lookahead=np.int64(2), n_lookahead=np.int64(1))
+    assert np.isfinite(table["pair_gain_bits"].iloc[0])
+    assert table["pair_gain_bits"].iloc[1:].isna().all()
+    assert list(next_best_test(net, ev, candidates=("sex", "pain")).index) in (
+        ["sex", "pain"],
+        ["pain", "sex"],
+    )
+
+
+_SW = "The '{}' parameter of sequential_workup must be "
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"stop_at": "0.9"}, _SW.format("stop_at") + r"a float in the range \(0, 1\]\. Got '0\.9'"),
+        ({"stop_at": 2}, _SW.format("stop_at") + r"a float in the range \(0, 1\]\. Got 2 instead"),
+        ({"stop_at": 0.0}, _SW.format("stop_at") + r"a float in the range \(0, 1\]"),
+        ({"max_tests": "2"}, _SW.format("max_tests") + r"an int in the range \[0, inf\) or None"),
+        ({"max_tests": -1}, _SW.format("max_tests") + r"an int .* Got -1 instead"),
+        ({"max_tests": 1.5}, _SW.format("max_tests") + r"an int .* Got 1\.5 instead"),
+        ({"min_gain": "x"}, _SW.format("min_gain") + r"a float in the range \[0, inf\)"),
+        (
+            {"strategy": None},
+            _SW.format("strategy") + r"a str among .* or a sequence of test names",
+        ),
+        ({"strategy": "greedy"}, _SW.format("strategy") + r"a str among \{'voi', 'random'"),
+        ({"criterion": "gain"}, _SW.format("criterion") + r"a str among"),
+        ({"seed": -1}, _SW.format("seed") + r"None, an int in the range \[0, inf\)"),
+    ],
+)
+def test_workup_bad_options(net: Network, kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        sequential_workup(net, {"fat_in_lesion": "present"}, **kwargs)
+
+
+def test_workup_max_tests_zero_stops_at_the_start(net: Network) -> None:
+    steps = sequential_workup(net, {"fat_in_lesion": "present"}, max_tests=0)
+    assert len(steps) == 1 and steps.attrs["stop_reason"] == "max_tests"
+
+
+_SC = "The '{}' parameter of sample_cases must be "
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        ((0,), {}, _SC.format("n") + r"an int in the range \[1, 1000000\]\. Got 0 instead"),
+        ((2.0,), {}, _SC.format("n") + r"an int"),
+        ((10**9,), {}, _SC.format("n") + r"an int in the range \[1, 1000000\]"),
+        ((2,), {"seed": -1}, _SC.format("seed") + r"None, an int in the range \[0, inf\)"),
+        ((2,), {"seed": 1.5}, _SC.format("seed")),
+    ],
+)
+def test_sample_cases_bad_options(net: Network, args: tuple, kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        sample_cases(net, *args, **kwargs)
+
+
+def test_sample_cases_refuses_a_non_network_and_takes_numpy_integers(net: Network) -> None:
+    with pytest.raises(InvalidParameterError, match=_SC.format("net") + "a Network"):
+        sample_cases("x", 2)  # type: ignore[arg-type]
+    cases = sample_cases(net, np.int64(3), seed=np.int64(1))
+    assert cases.equals(sample_cases(net, 3, seed=1))
 
 
 def test_cli_next_test(capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
     from softcalc_bayes.cli import main
 
     argv = ["next-test", "age_group=adult_60_plus", "fat_in_lesion=present", "--top", "4"]
@@ -326,3 +511,9 @@ def test_cli_next_test(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"test", "cost", "gain_per_cost"} <= set(data["tests"][0])
     assert main([*argv, "--costs", "/nonexistent.yaml"]) == 2
     assert "no such test-cost file" in capsys.readouterr().err
+
+
+def test_done_refuses_a_single_name_as_a_list(costs: WorkupCosts) -> None:
+    assert costs.done(["mdm2_fish"]) == costs.done(("mdm2_fish",))
+    with pytest.raises(InvalidParameterError, match=r"write \['mdm2_fish'\] for one"):
+        costs.done("mdm2_fish")  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from .exceptions import (
         EngineError,
         EvidenceError,
+        ExportError,
         InvalidParameterError,
         NetworkSpecError,
         SoftcalcError,
@@ -50,6 +51,7 @@ __all__ = [
     "EvaluationReport",
     "EvidenceError",
     "Explanation",
+    "ExportError",
     "InvalidParameterError",
     "Network",
     "NetworkSpec",
@@ -94,6 +96,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "evaluate",
     "EngineError": "exceptions",
     "EvidenceError": "exceptions",
+    "ExportError": "exceptions",
     "InvalidParameterError": "exceptions",
     "NetworkSpecError": "exceptions",
     "SoftcalcError": "exceptions",

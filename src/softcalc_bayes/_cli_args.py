@@ -61,6 +61,21 @@ def positive_int(text: str) -> int:
     return value
 
 
+def sample_count(text: str) -> int:
+    """An ``argparse`` type: a Monte Carlo sample size, a whole number from 2 to 200,000.
+
+    The bounds are those of :func:`~softcalc_bayes.uncertainty.posterior_uncertainty`,
+    checked here so that the message names the option.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 2 <= value <= 200_000 or str(value) != text.strip().lstrip("+"):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 2 to 200000, got {text!r}")
+    return value
+
+
 def seed_int(text: str) -> int:
     """An ``argparse`` type: a whole number of at least 0 (a random seed)."""
     try:

@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._cli_args import add_command, json_option, network_from, network_options, positive_int
+from ._cli_args import (
+    LazyHelpStore,
+    add_command,
+    json_option,
+    network_from,
+    network_options,
+    positive_int,
+)
 from ._cli_output import emit_json
 
 __all__ = ["register_batch", "register_export"]
@@ -59,33 +66,60 @@ def register_export(sub: Any) -> None:
     json_option(p)
 
 
-def _progress(done: int, total: int | None) -> None:
-    shown = f"{done:,}/{total:,} rows ({done / total:.0%})" if total else f"{done:,} rows"
-    print(f"\rscored {shown}", end="", file=sys.stderr, flush=True)
+class _Progress:
+    """The ``scored N rows`` line on stderr, rewritten after each chunk."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        shown = f"{done:,}/{total:,} rows ({done / total:.0%})" if total else f"{done:,} rows"
+        print(f"\rscored {shown}", end="", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def end(self) -> None:
+        """End the line, so an error message that follows has a line of its own."""
+        if self.shown:
+            print(file=sys.stderr)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .cohort import score_file
 
     net = network_from(args)
-    keep = [c for item in args.keep for c in item.split(",") if c]
-    n = score_file(
-        net,
-        args.input,
-        args.output,
-        target=args.target,
-        keep=keep,
-        workers=args.workers,
-        chunk_rows=args.chunk_rows,
-        progress=None if args.quiet else _progress,
-    )
-    if not args.quiet:
-        print(file=sys.stderr)
+    keep = list(dict.fromkeys(c for item in args.keep for c in item.split(",") if c))
+    progress = _Progress()
+    try:
+        n = score_file(
+            net,
+            args.input,
+            args.output,
+            target=args.target,
+            keep=keep,
+            workers=args.workers,
+            chunk_rows=args.chunk_rows,
+            progress=None if args.quiet else progress,
+        )
+    finally:
+        progress.end()
     if args.json:
         emit_json({"rows": n, "output": str(args.output), **_stamp(net)})
         return 0
     print(f"Wrote {n:,} posteriors to {args.output} ({net.spec.content_hash})")
     return 0
+
+
+def _input_help() -> str:
+    """Help of ``batch INPUT``, naming the CSV cells that mean not observed (computed
+    only when help is shown: it imports :mod:`softcalc_bayes.cohort`, hence pandas)."""
+    from .cohort import CSV_NOT_OBSERVED
+
+    missing = ", ".join(["empty", *CSV_NOT_OBSERVED[1:]])
+    return (
+        "cases: .csv or .parquet/.pq, one column per finding; in a CSV cell "
+        f"{missing} mean not observed (other text, e.g. None, is read as a state), "
+        "in parquet a null"
+    )
 
 
 def register_batch(sub: Any) -> None:
@@ -96,11 +130,17 @@ def register_batch(sub: Any) -> None:
         "posteriors for a CSV or parquet file of cases, streamed in chunks",
     )
     network_options(p)
+    p.add_argument("input", type=Path, metavar="INPUT", action=LazyHelpStore, help_text=_input_help)
     p.add_argument(
-        "input", type=Path, metavar="INPUT", help="cases: .csv or .parquet, one column per finding"
-    )
-    p.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="OUT", help="parquet file to write"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help=(
+            "file to write, in the format of its suffix: .parquet or .pq (parquet) or .csv "
+            "(CSV); not the input file"
+        ),
     )
     p.add_argument("--target", default=None, help="node to query (default: the diagnosis)")
     p.add_argument(
@@ -111,7 +151,10 @@ def register_batch(sub: Any) -> None:
         action="append",
         default=[],
         metavar="COL",
-        help="input column copied to the output, e.g. a patient id (repeatable)",
+        help=(
+            "input column copied to the output, e.g. a patient id (repeatable, or COL1,COL2; "
+            "a name given twice is kept once)"
+        ),
     )
     p.add_argument(
         "--chunk-rows", type=positive_int, default=50_000, metavar="N", help="rows per chunk"

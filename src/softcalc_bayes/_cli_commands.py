@@ -24,6 +24,7 @@ from ._cli_args import (
     parse_soft,
     plot_option,
     positive_int,
+    sample_count,
     seed_int,
     top_option,
 )
@@ -214,7 +215,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return 0
     print(
         f"OK: {result['name']} at {result['path']}: {result['nodes']} nodes, "
-        f"{result['parameters']} parameters ({result['documented_share']:.1%} documented), "
+        f"{result['parameters']} table entries ({result['documented_share']:.1%} documented), "
         f"{result['sources']} sources, profiles: {', '.join(net.profiles)}"
     )
     print(f"content hash: {net.spec.content_hash} (version {net.spec.version or '-'})")
@@ -403,10 +404,10 @@ def register_uncertainty(sub: Any) -> None:
     evidence_argument(p)
     p.add_argument(
         "--samples",
-        type=positive_int,
+        type=sample_count,
         default=10_000,
         metavar="N",
-        help="number of Monte Carlo samples (default 10000)",
+        help="number of Monte Carlo samples, 2 to 200000 (default 10000)",
     )
     p.add_argument(
         "--seed",

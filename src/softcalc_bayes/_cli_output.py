@@ -67,7 +67,7 @@ def print_table(frame: pd.DataFrame, floatfmt: str = "{:.4f}") -> None:
     shown = frame.copy()
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].map(floatfmt.format)
+            shown[column] = shown[column].map(lambda v: "-" if pd.isna(v) else floatfmt.format(v))
         else:
             shown[column] = shown[column].astype(object).where(shown[column].notna(), "-")
     cells = [[str(value) for value in row] for row in shown.itertuples(index=False)]

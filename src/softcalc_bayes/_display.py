@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import itertools
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from .coverage import CoverageReport
     from .evaluate import EvaluationReport
+    from .explain import Explanation
     from .network import Network
     from .spec import NodeSpec
     from .uncertainty import UncertaintyResult
@@ -28,6 +30,7 @@ __all__ = [
     "captioned",
     "coverage_html",
     "evaluation_html",
+    "explanation_html",
     "network_html",
     "node_frame",
     "node_html",
@@ -125,11 +128,23 @@ def node_repr(node: NodeSpec) -> str:
     )
 
 
+def _tip(p: Any, *, full: bool) -> str:
+    """One entry's provenance as a tooltip: short (source, basis, strength) or in full."""
+    tip = f"source {p.source or '-'}; basis {p.basis}; strength {p.strength:g}"
+    if full:
+        tip += f"; {p.locator}" if p.locator else ""
+        tip += f"; reason: {p.reason}" if p.reason else ""
+    return tip
+
+
 def node_html(node: NodeSpec) -> str:
     """The labelled conditional table with the provenance of every row.
 
-    Each cell's tooltip names the source, locator, basis and strength of that entry;
-    rows inherited from the node's default row are shown in grey.
+    Each value's tooltip names the source, basis and strength of that entry; the row's
+    source cell carries the full provenance (locator and reason), or names the earlier
+    row (1-based) that gives the same. An entry whose locator or reason differs from the
+    rest of its row carries its own in full. Rows inherited from the node's default row
+    are shown in grey.
     """
     table = node_frame(node)
     prov = _row_provenance(node)
@@ -138,31 +153,49 @@ def node_html(node: NodeSpec) -> str:
     head += "".join(f"<th>{_esc(s)}</th>" for s in node.states)
     head += "<th>source</th><th>basis</th><th>strength</th>"
     body: list[str] = []
+    shown: dict[tuple[str, str, str], int] = {}  # a row's full provenance -> its row number
+    given: dict[tuple[str, str, str], tuple[int, str]] = {}  # an entry's -> (row, state)
     for c, (config, values) in enumerate(table.iterrows()):
         if c >= MAX_ROWS:
             break
         labels = config if isinstance(config, tuple) else (config,)
         style = " style='color:#888'" if prov.loc[c, "default"] else ""
         cells = "".join(f"<th>{_esc(v)}</th>" for v in labels)
+        row = node.provenance[c]
+        # the row's most common (locator, reason) goes once on its source cell
+        texts = [(p.locator or "", p.reason or "") for p in row]
+        common = max(set(texts), key=texts.count)
         for s, value in enumerate(values):
-            p = node.provenance[c][s]
-            tip = f"source {p.source or '-'}; {p.locator or ''}; basis {p.basis}; strength {p.strength:g}"
-            if p.reason:
-                tip += f"; reason: {p.reason}"
+            tip = _tip(row[s], full=False)
+            if texts[s] != common:  # an entry of its own: its locator and reason, once
+                key = (row[s].source or "", *texts[s])
+                if key in given:
+                    tip += f"; locator and reason as in row {given[key][0]}, {given[key][1]}"
+                else:
+                    given[key] = (c + 1, node.states[s])
+                    tip = _tip(row[s], full=True)
             cells += f"<td title='{_esc(tip)}'>{float(value):.4g}</td>"
-        cells += "".join(
-            f"<td>{_esc(prov.loc[c, k])}</td>" for k in ("source", "basis", "strength")
-        )
+        first = next(p for p, t in zip(row, texts, strict=True) if t == common)
+        key = (first.source or "", *common)
+        if key in shown:  # the same provenance as an earlier row: say which, not again
+            tip = _tip(first, full=False) + f"; locator and reason as in row {shown[key]}"
+        else:
+            shown[key] = c + 1
+            tip = _tip(first, full=True)
+        cells += f"<td title='{_esc(tip)}'>{_esc(prov.loc[c, 'source'])}</td>"
+        cells += "".join(f"<td>{_esc(prov.loc[c, k])}</td>" for k in ("basis", "strength"))
         body.append(f"<tr{style}>{cells}</tr>")
     more = len(table) - MAX_ROWS
     note = f"<p><i>... {more} more rows</i></p>" if more > 0 else ""
     parents = ", ".join(node.parents) or "none"
+    where = "/".join(Path(node.file).parts[-2:]) if node.file else "-"
     return (
         f"<div style='{_STYLE}'><b>{_esc(node.name)}</b> ({_esc(node.kind)}; parents: "
         f"{_esc(parents)})<br><i>{_esc(node.description)}</i>"
         f"<table border='0'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         f"{note}<small>Grey rows come from the node's default row; hover a value for its "
-        f"provenance. File: {_esc(node.file)}</small></div>"
+        f"source, basis and strength, and a row's source for its locator and reason. "
+        f"File: {_esc(where)}</small></div>"
     )
 
 
@@ -297,9 +330,40 @@ def uncertainty_html(result: UncertaintyResult, *, top: int = 10) -> str:
     return f"<div style='{_STYLE}'>{head}" + _frame(result.summary, rows=top) + "</div>"
 
 
+def explanation_html(ex: Explanation) -> str:
+    """The weights of evidence of an :func:`~softcalc_bayes.explain` result, in dB.
+
+    The head gives the prior and posterior log-odds and the method (with the seed and
+    number of permutations of a Monte Carlo run); the table the weight of each finding,
+    the most redundant pairs fold away.
+    """
+    method = (
+        "exact Shapley"
+        if ex.method == "exact"
+        else f"Monte Carlo Shapley, {ex.n_permutations} permutations, seed {ex.seed}"
+    )
+    head = (
+        f"<b>Why {_esc(ex.state)}</b> versus {_esc(ex.versus)} ({_esc(method)}): prior "
+        f"log-odds {ex.prior_db:+.2f} dB (P = {ex.prior_probability:.4g}), posterior "
+        f"{ex.posterior_db:+.2f} dB (P = {ex.posterior_probability:.4g}), total weight "
+        f"{ex.total_db:+.2f} dB"
+    )
+    table = ex.table.drop(columns=["shapley_se_db"]) if ex.method == "exact" else ex.table
+    pairs = ex.redundancy[ex.redundancy["relation"] == "redundant"]
+    body = _frame(table, rows=len(table))
+    if len(pairs):
+        body += _details(f"Redundant pairs ({len(pairs)})", _frame(pairs, rows=len(pairs)))
+    return f"<div style='{_STYLE}'>{head}{body}</div>"
+
+
 # --------------------------------------------------------------------- tables
 def _attrs_caption(attrs: Mapping[Any, Any]) -> str:
-    parts = [f"{k}: {_evidence_text(v) if k == 'evidence' else _fmt(v)}" for k, v in attrs.items()]
+    """``key: value`` pairs of ``attrs``; a key set to None (e.g. no threshold) is left out."""
+    parts = [
+        f"{k}: {_evidence_text(v) if k == 'evidence' else _fmt(v)}"
+        for k, v in attrs.items()
+        if v is not None
+    ]
     return "; ".join(parts)
 
 
@@ -327,10 +391,16 @@ def captioned(table: pd.DataFrame, *, top: int | None = 10) -> Captioned:
 
     Parameters
     ----------
-    table : pandas.DataFrame
+    table : pandas.DataFrame or pandas.Series
         For example the result of :func:`~softcalc_bayes.sensitivity.sensitivity`.
     top : int, optional
-        Rows shown (None: all).
+        Rows shown (0 or more; None: all).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``table`` is not a pandas DataFrame or Series, or ``top`` is neither None
+        nor an int >= 0.
 
     Examples
     --------
@@ -343,4 +413,11 @@ def captioned(table: pd.DataFrame, *, top: int | None = 10) -> Captioned:
     0    0.3
     1    0.1
     """
-    return Captioned(table, top=top)
+    from ._params import NONE, Check, Interval, check_param
+
+    tables = Check(
+        lambda t: isinstance(t, pd.DataFrame | pd.Series), "a pandas DataFrame or Series"
+    )
+    check_param("captioned", "table", table, [tables])
+    check_param("captioned", "top", top, [Interval(int, 0, None), NONE])
+    return Captioned(table, top=None if top is None else int(top))

@@ -179,7 +179,10 @@ def _likelihoods(node: NodeSpec, given: Any, where: str) -> np.ndarray:
             raise EvidenceError(
                 f"{where}: the likelihood of {state!r} must be a number, got {value!r}"
             )
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an int beyond the float range, e.g. 10**400
+            x = math.inf
         if not math.isfinite(x) or x < 0:
             raise EvidenceError(
                 f"{where}: the likelihood of {state!r} must be finite and >= 0, got {value!r}"

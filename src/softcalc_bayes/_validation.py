@@ -47,6 +47,27 @@ def shown(value: object) -> str:
     return text if len(text) <= _MAX_NAME else text[: _MAX_NAME - 3] + "..."
 
 
+def _plural(noun: str) -> str:
+    """The plural of ``noun`` (each side of an "or"), for the nouns messages use.
+
+    Examples
+    --------
+    >>> [_plural(w) for w in ("finding", "diagnosis", "basis", "category", "criterion", "key")]
+    ['findings', 'diagnoses', 'bases', 'categories', 'criteria', 'keys']
+    >>> [_plural(w) for w in ("strategy", "class", "diagnosis or group", "source id")]
+    ['strategies', 'classes', 'diagnoses or groups', 'source ids']
+    """
+    if " or " in noun:
+        return " or ".join(_plural(part) for part in noun.split(" or "))
+    if noun.endswith("is"):  # diagnosis -> diagnoses, basis -> bases
+        return noun[:-2] + "es"
+    if noun.endswith("criterion"):
+        return noun[:-2] + "a"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "sh", "ch", "x")) else "s")
+
+
 def unknown_message(what: str, name: object, choices: Iterable[str]) -> str:
     """Format the one message shape for an unknown name.
 
@@ -58,10 +79,7 @@ def unknown_message(what: str, name: object, choices: Iterable[str]) -> str:
     options = [str(o) for o in choices]
     hint = closest(str(name), options) if isinstance(name, str) else None
     listed = ", ".join(options[:_MAX_LISTED]) + (" ..." if len(options) > _MAX_LISTED else "")
-    if what.endswith("is"):  # diagnosis -> diagnoses
-        plural = what[:-2] + "es"
-    else:
-        plural = what + ("es" if what.endswith(("s", "sh", "ch")) else "s")
+    plural = _plural(what)
     msg = f"Unknown {what} {shown(name)}."
     if hint is not None:
         msg += f" Did you mean {hint!r}?"

@@ -8,8 +8,10 @@ use. Works with any scheduler: threads, processes or a cluster (``pip install
 softcalc-bayes[cohort]``).
 
 :func:`score_file` streams a CSV or parquet file in chunks (pyarrow) through the same
-path and writes a parquet file, with bounded memory whatever the file's length; the
-``softcalc batch`` command is this function with a progress line.
+path and writes a parquet or CSV file (chosen by the output's suffix), with bounded
+memory whatever the file's length; the ``softcalc batch`` command is this function with
+a progress line. In a CSV file an empty cell, or one of :data:`CSV_NOT_OBSERVED`, means
+not observed; any other text is a state (``None`` or ``-`` is an unknown state).
 
 Columns are checked before any case is scored: each must be a finding of the network
 or be named in ``keep`` (passed through unchanged, e.g. a patient id). A bad value
@@ -20,6 +22,7 @@ over the data rows of the whole input) and the column.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import difflib
 import multiprocessing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -30,14 +33,21 @@ import pandas as pd
 
 from ._evidence import comma_set
 from ._provenance_hash import stamp
-from ._validation import unknown_message
+from ._validation import shown, unknown_message
 from .exceptions import EvidenceError
 from .network import Network
 
-__all__ = ["check_columns", "posterior_batch_dask", "score_file"]
+__all__ = ["CSV_NOT_OBSERVED", "check_columns", "posterior_batch_dask", "score_file"]
 
 CHUNK_ROWS = 50_000
 _INPUTS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_OUTPUTS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+_OUTPUT_SUFFIXES = ".parquet, .pq or .csv"
+
+CSV_NOT_OBSERVED = ("", "NA", "N/A", "n/a", "#N/A", "NaN", "nan", "NULL", "null")
+"""CSV cells read as not observed: the empty cell and the usual spellings of a missing
+value that pandas also reads so (``NA`` from R, ``#N/A`` from spreadsheets). No state
+of a network may be spelled so; other text (``None``, ``-``, ``?``) is read as a state."""
 
 
 def check_columns(
@@ -77,20 +87,46 @@ def check_columns(
         if column in keep:
             continue
         node = net.spec.nodes.get(column) if isinstance(column, str) else None
+        passing = f"--keep {column} (Python: keep=[{column!r}])"
         if node is None:
-            problem = unknown_message("finding", column, [f for f in net.findings if f != target])
-        elif node.kind == "latent":
+            choices = [f for f in net.findings if f != target]
+            hint = _close_finding(column, choices)
+            raise EvidenceError(
+                f"Unknown finding {shown(column)}."
+                + (f" Did you mean {hint!r}?" if hint else "")
+                + f" Not a finding? Pass the column through unchanged with {passing}."
+                + f" Valid findings: {', '.join(choices)}"
+            )
+        if node.kind == "latent":
             problem = f"Column {column!r} is a latent node and cannot be observed."
         elif column == target:
             problem = f"Column {column!r} is the target of the query."
         else:
             findings.append(column)
             continue
-        raise EvidenceError(
-            f"{problem} To pass a column through unchanged, keep it "
-            f"(keep=[{column!r}]; CLI: --keep {column})."
-        )
+        raise EvidenceError(f"{problem} To pass it through unchanged, use {passing}.")
     return findings
+
+
+def _close_finding(column: object, findings: Sequence[str]) -> str | None:
+    """The finding ``column`` is likely a misspelling of, or None: nearly the same letters
+    (case aside), or one name begins the other. A finding merely containing a short name
+    (``id`` in ``chronic_kidney_disease``) is not suggested.
+
+    Examples
+    --------
+    >>> [_close_finding(c, ["pain", "sex", "chronic_kidney_disease"]) for c in ["Sex", "id", "patient"]]
+    ['sex', None, None]
+    """
+    if not isinstance(column, str) or len(column) < 3:
+        return None
+    lowered = {f.lower(): f for f in findings}
+    name = column.lower()
+    near = difflib.get_close_matches(name, list(lowered), n=1, cutoff=0.75)
+    if near:
+        return lowered[near[0]]
+    prefix = [f for low, f in lowered.items() if low.startswith(name) or name.startswith(low)]
+    return prefix[0] if prefix else None
 
 
 def _score(
@@ -200,25 +236,107 @@ def _input_kind(path: Path) -> str:
     return kind
 
 
+def _output_kind(output: Path, source: Path) -> str:
+    """``"parquet"`` or ``"csv"`` from the suffix of ``output``, checked before any work:
+    a writable place (an existing folder) that is not the input file itself."""
+    if output.is_dir():
+        raise EvidenceError(f"{output}: is a folder; give a file name ending in {_OUTPUT_SUFFIXES}")
+    kind = _OUTPUTS.get(output.suffix.lower())
+    if kind is None:
+        got = f"not {output.suffix!r}" if output.suffix else "and it has no suffix"
+        raise EvidenceError(
+            f"{output}: the output file must end in {_OUTPUT_SUFFIXES} "
+            f"(.parquet or .pq: parquet, .csv: CSV), {got}"
+        )
+    if output.exists() and output.samefile(source):
+        raise EvidenceError(
+            f"{output}: is the input file; writing it would destroy the cases, "
+            "so give another output file"
+        )
+    folder = output.parent
+    if not folder.exists():
+        raise EvidenceError(f"{output}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise EvidenceError(f"{output}: {folder} is not a folder")
+    return kind
+
+
+def _not_text(path: Path) -> str | None:
+    """Why the start of a CSV file is not UTF-8 text, or None: pyarrow's own errors on
+    binary files quote the bytes."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if b"\0" in head:
+        return "not a CSV text file (it holds binary data)"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not a character cut by the end of the sample
+            return (
+                f"not UTF-8 text (byte {head[exc.start]:#04x} at offset {exc.start}); "
+                "save the CSV file as UTF-8"
+            )
+    return None
+
+
+def _unreadable(kind: str, exc: Exception) -> str:
+    """The message for a file pyarrow cannot read (without the file's name): one line
+    of printable text, cut to 200 characters."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+    detail = " ".join(str(exc).split())
+    detail = "".join(c if c.isprintable() else repr(c)[1:-1] for c in detail)
+    if kind == "csv" and "Empty CSV file" in detail:
+        return "the file is empty; a CSV file needs a header row naming the columns"
+    if len(detail) > 200:
+        detail = detail[:197] + "..."
+    name = "CSV" if kind == "csv" else kind
+    return f"cannot read the {name} file: {detail}"
+
+
 def _read_chunks(path: Path, chunk_rows: int) -> tuple[list[str], int | None, Iterator[Any]]:
-    """Column names, row count (None for CSV) and an iterator of pyarrow record batches."""
+    """Column names, row count (None for CSV) and an iterator of pyarrow record batches.
+
+    A file pyarrow cannot read raises :class:`EvidenceError`: at once if its start is
+    bad, else when the iterator reaches the bad part (without the file's name then)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    if _input_kind(path) == "parquet":
-        handle = pq.ParquetFile(path)
-        return handle.schema_arrow.names, handle.metadata.num_rows, handle.iter_batches(chunk_rows)
-    with pacsv.open_csv(path) as probe:
-        names = probe.schema.names
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=1 << 22),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=True
-        ),
-    )
-    return names, None, iter(reader)
+    kind = _input_kind(path)
+    try:
+        if kind == "parquet":
+            handle = pq.ParquetFile(path)
+            names, total = handle.schema_arrow.names, handle.metadata.num_rows
+            batches = handle.iter_batches(chunk_rows)
+        else:
+            problem = _not_text(path)
+            if problem is not None:
+                raise EvidenceError(f"{path}: {problem}")
+            with pacsv.open_csv(path) as probe:
+                names, total = probe.schema.names, None
+            batches = pacsv.open_csv(
+                path,
+                read_options=pacsv.ReadOptions(block_size=1 << 22),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    null_values=list(CSV_NOT_OBSERVED),
+                    strings_can_be_null=True,
+                ),
+            )
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
+        raise EvidenceError(f"{path}: {_unreadable(kind, exc)}") from None
+    return names, total, _checked(batches, kind)
+
+
+def _checked(batches: Iterator[Any], kind: str) -> Iterator[Any]:
+    """``batches``, with a read error raised as :class:`EvidenceError`."""
+    import pyarrow as pa
+
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
+        raise EvidenceError(_unreadable(kind, exc)) from None
 
 
 def _rebatch(batches: Iterator[Any], rows: int) -> Iterator[pd.DataFrame]:
@@ -298,22 +416,26 @@ def score_file(
     chunk_rows: int = CHUNK_ROWS,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> int:
-    """Score a CSV or parquet file of cases chunk by chunk into a parquet file.
+    """Score a CSV or parquet file of cases chunk by chunk into a parquet or CSV file.
 
     Parameters
     ----------
     net : Network
         The network.
     source : str or Path
-        ``.csv`` (header row; empty fields mean not observed; ``state1,state2`` in a
-        quoted field is a set of states) or ``.parquet`` file (a list column holds sets
-        of states).
+        ``.csv`` (UTF-8, a header row of distinct names; an empty cell or one of
+        :data:`CSV_NOT_OBSERVED` means not observed; ``state1,state2`` in a quoted cell
+        is a set of states) or ``.parquet``/``.pq`` file (null means not observed; a
+        list column holds sets of states).
     output : str or Path
-        The parquet file to write: the ``keep`` columns, then one column per state.
+        The file to write, in the format of its suffix: ``.parquet`` or ``.pq``
+        (parquet) or ``.csv`` (CSV, written chunk by chunk too); the ``keep`` columns,
+        then one column per state. It must not be the input; its folder must exist.
     target : str, optional
         The node to query (default: the network's target).
     keep : sequence of str
-        Input columns copied to the output (e.g. a patient id).
+        Input columns copied to the output (e.g. a patient id); a name given twice is
+        kept once.
     workers : int
         Processes scoring chunks in parallel (1: in this process).
     chunk_rows : int
@@ -329,8 +451,12 @@ def score_file(
     Raises
     ------
     EvidenceError
-        A missing or unreadable input, bad columns (before any case is scored), or a
-        bad value (naming its row and column; nothing is left at ``output``).
+        Before any case is scored: a missing, unreadable or empty input, duplicate
+        column names, bad columns, or an output that cannot be written (a suffix other
+        than those above, a missing folder, a folder, the input itself). While scoring:
+        a bad value (naming its row and column) or an unreadable part of the input; no
+        partial output is left (a file already at ``output`` is kept if the first chunk
+        fails, else removed). Every message begins with the file it is about.
 
     Examples
     --------
@@ -345,42 +471,92 @@ def score_file(
     (2, 40)
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     source, output = Path(source), Path(output)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise EvidenceError(f"workers must be an integer >= 1, got {workers!r}")
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise EvidenceError(f"chunk_rows must be an integer >= 1, got {chunk_rows!r}")
-    keep = list(keep)
-    names, total, batches = _read_chunks(source, chunk_rows)
-    check_columns(net, names, target=target, keep=keep)
-    chunks = _rebatch(batches, chunk_rows)
+    keep = list(dict.fromkeys(keep))
     csv = _input_kind(source) == "csv"
+    kind = _output_kind(output, source)
+    names, total, batches = _read_chunks(source, chunk_rows)
+    twice = sorted({str(n) for n in names if names.count(n) > 1})
+    if twice:
+        raise EvidenceError(
+            f"{source}: duplicate column names: {', '.join(twice)}; each column needs its own name"
+        )
+    try:
+        check_columns(net, names, target=target, keep=keep)
+    except EvidenceError as exc:
+        raise EvidenceError(f"{source}: {exc}") from None
+    chunks = _rebatch(batches, chunk_rows)
     writer: Any = None
     done = 0
     try:
         for result in _results(net, chunks, target, keep, workers, csv):
             table = pa.Table.from_pandas(result, preserve_index=False)
             if writer is None:
-                writer = pq.ParquetWriter(output, table.schema)
-            writer.write_table(table)
+                writer = _open_writer(output, kind, table.schema)
+            _write(writer, table, output, kind)
             done += len(result)
             if progress is not None:
                 progress(done, total)
+        if writer is None:  # no data rows: the columns only
+            empty = _score(pd.DataFrame(columns=names, dtype=object), net, target, keep)
+            table = pa.Table.from_pandas(empty, preserve_index=False)
+            writer = _open_writer(output, kind, table.schema)
+            _write(writer, table, output, kind)
     except EvidenceError as exc:
-        if writer is not None:
+        if writer is not None:  # this run created the file: leave nothing half written
             writer.close()
             writer = None
-        output.unlink(missing_ok=True)
+            output.unlink(missing_ok=True)
+        if isinstance(exc, _OutputError):
+            raise
         raise EvidenceError(f"{source}: {exc}") from None
     finally:
         if writer is not None:
             writer.close()
-    if done == 0:
-        empty = _score(pd.DataFrame(columns=names, dtype=object), net, target, keep)
-        pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), output)
     return done
+
+
+class _OutputError(EvidenceError):
+    """The output file cannot be written (its message names it)."""
+
+
+def _open_writer(output: Path, kind: str, schema: Any) -> Any:
+    """A pyarrow parquet or CSV writer of ``schema`` tables to ``output``."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    try:
+        if kind == "csv":
+            return pacsv.CSVWriter(output, schema)
+        return pq.ParquetWriter(output, schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:  # a column it cannot hold
+        output.unlink(missing_ok=True)
+        name = "CSV" if kind == "csv" else kind
+        detail = " ".join(str(exc).split())
+        raise _OutputError(f"{output}: cannot write the {name} file: {detail}") from None
+    except OSError as exc:
+        raise _OutputError(
+            f"{output}: cannot write the file ({' '.join(str(exc).split())})"
+        ) from None
+
+
+def _write(writer: Any, table: Any, output: Path, kind: str) -> None:
+    """Append ``table`` to ``writer``; a column the format cannot hold raises
+    :class:`EvidenceError` (a list column kept from parquet, written to CSV)."""
+    import pyarrow as pa
+
+    try:
+        writer.write_table(table)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        name = "CSV" if kind == "csv" else kind
+        detail = " ".join(str(exc).split())
+        raise _OutputError(f"{output}: cannot write the {name} file: {detail}") from None
 
 
 def _results(

@@ -55,7 +55,10 @@ class EvaluationReport:
     metrics : pandas.Series
         n_cases, n_diagnoses, top1, top3, top5, mean_rank, brier, log_loss.
     per_case : pandas.DataFrame
-        One row per case: true diagnosis, its rank and probability, the top call.
+        One row per case: true diagnosis, its rank and probability, the top call. A
+        diagnosis tied with the true one counts as ahead of it when it comes first in the
+        network's order of diagnoses, the order in which ``top_call`` and the top-label
+        calibration break ties, so ``rank == 1`` exactly when ``top_call`` is the truth.
     per_group : pandas.DataFrame
         Accuracy by diagnosis group of the true diagnosis.
     calibration : pandas.DataFrame
@@ -365,8 +368,8 @@ def evaluate(
     eps : float
         Probabilities are clipped to ``[eps, 1]`` in the log loss; ``eps`` in (0, 0.5].
     progress : bool, optional
-        Show a progress bar (needs tqdm). None: only in a notebook or when stderr
-        is a terminal.
+        Show a progress bar counting cases (needs tqdm). None: only for more than
+        one batch of 256 cases, and only in a notebook or when stderr is a terminal.
 
     Returns
     -------
@@ -408,19 +411,26 @@ def evaluate(
     frame = cases_frame(cases)
     chunks = [frame.iloc[i : i + 256] for i in range(0, len(frame), 256)]
     parts: list[pd.DataFrame] = []
-    with progress_bar(len(chunks), desc="Evaluating", progress=progress, unit="batch") as bar:
+    if progress is None and len(chunks) <= 1:
+        progress = False  # one batch: nothing to watch
+    with progress_bar(len(frame), desc="Evaluating", progress=progress, unit="case") as bar:
         for chunk in chunks:
             try:
                 parts.append(net.posterior_batch(chunk))
             except EvidenceError as exc:
                 raise EvidenceError(f"Case library: {exc}") from None
-            bar.update()
+            bar.update(len(chunk))
     post = pd.concat(parts)
     truth = np.array([states.index(c.diagnosis) for c in cases])
     values = post.to_numpy()
     n = len(cases)
     p_true = values[np.arange(n), truth]
-    rank = 1 + (values > p_true[:, None]).sum(axis=1)
+    # ties with the true diagnosis are broken by the network's order of diagnoses, as for
+    # the top call and the top-label calibration (argmax: the first column on ties)
+    ahead = (values > p_true[:, None]) | (
+        (values == p_true[:, None]) & (np.arange(values.shape[1]) < truth[:, None])
+    )
+    rank = 1 + ahead.sum(axis=1)
     onehot = np.zeros_like(values)
     onehot[np.arange(n), truth] = 1.0
     groups = [net.spec.groups[c.diagnosis] for c in cases]

@@ -23,13 +23,14 @@ or synergistic.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ._params import NETWORK, NONE, Check, Interval, validate_params
 from ._validation import unknown_message
 from .exceptions import EvidenceError
 
@@ -40,6 +41,10 @@ __all__ = ["Explanation", "explain"]
 
 _RELATION_DB = 1.0
 """Interactions smaller than this (decibans) are reported as 'independent'."""
+MAX_EXACT = 20
+"""Largest ``exact_max``: ``2^20`` subsets in one batched query is about the memory limit."""
+MAX_PERMUTATIONS = 20_000
+"""Largest ``n_permutations``: up to ``n_permutations * (k + 1)`` subsets are evaluated."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,11 @@ class Explanation:
             "findings": table.to_dict(orient="records"),
             "redundancy": self.redundancy.to_dict(orient="records"),
         }
+
+    def _repr_html_(self) -> str:
+        from ._display import explanation_html
+
+        return explanation_html(self)
 
     def __repr__(self) -> str:
         shown = self.table.drop(columns=["shapley_se_db"]) if self.method == "exact" else self.table
@@ -297,6 +307,37 @@ def _redundancy(findings: Sequence[str], pv: dict[int, float]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _is_names(value: Any) -> bool:
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
+
+
+def _check_order(order: Iterable[Any], given: list[str]) -> list[str]:
+    """``order`` as a list, if it lists every observed finding (``given``) exactly once."""
+    findings = list(order)
+    for name in findings:
+        if not isinstance(name, str) or name not in given:
+            raise EvidenceError("order: " + unknown_message("observed finding", name, given))
+    repeated = [f for i, f in enumerate(findings) if f in findings[:i]]
+    missing = [f for f in given if f not in findings]
+    if repeated or missing:
+        parts = []
+        if repeated:
+            parts.append("repeated: " + ", ".join(repr(f) for f in dict.fromkeys(repeated)))
+        if missing:
+            parts.append("missing: " + ", ".join(repr(f) for f in missing))
+        raise EvidenceError("order must list every observed finding once; " + "; ".join(parts))
+    return findings
+
+
+@validate_params(
+    {
+        "net": [NETWORK],
+        "order": [Check(_is_names, "a sequence of finding names"), NONE],
+        "exact_max": [Interval(int, 0, MAX_EXACT)],
+        "n_permutations": [Interval(int, 2, MAX_PERMUTATIONS)],
+        "seed": [Interval(int, 0, None)],
+    }
+)
 def explain(
     net: Network,
     evidence: Evidence,
@@ -324,14 +365,16 @@ def explain(
         The alternative: None for all other diagnoses together, a diagnosis, or a group
         of :attr:`Network.diagnosis_groups` (without ``state`` if it belongs to it).
     order : sequence of str, optional
-        Order of the chain-rule decomposition (default: the order of ``evidence``).
+        Order of the chain-rule decomposition (default: the order of ``evidence``):
+        every observed finding once.
     exact_max : int
         Up to this many findings the Shapley values are exact (``2^k`` subsets);
-        beyond, permutation sampling is used.
+        beyond, permutation sampling is used. In [0, :data:`MAX_EXACT`].
     n_permutations : int
-        Permutations sampled beyond ``exact_max`` (standard error in ``shapley_se_db``).
+        Permutations sampled beyond ``exact_max`` (standard error in ``shapley_se_db``),
+        in [2, :data:`MAX_PERMUTATIONS`].
     seed : int
-        Seed of the permutation sampling.
+        Seed of the permutation sampling (a non-negative int).
 
     Returns
     -------
@@ -342,9 +385,14 @@ def explain(
 
     Raises
     ------
+    InvalidParameterError
+        ``net`` not a Network; ``exact_max``, ``n_permutations`` or ``seed`` not an
+        int in its range; ``order`` not a sequence of names (a single str).
     EvidenceError
-        Bad evidence, ``state``, ``versus`` or ``order``; evidence of probability zero;
-        or ``state`` or ``versus`` of posterior probability zero (log-odds infinite).
+        Bad evidence, ``state`` or ``versus``; an ``order`` naming an unobserved
+        finding, repeating one or missing one (the message says which); evidence of
+        probability zero; or ``state`` or ``versus`` of posterior probability zero
+        (log-odds infinite).
 
     Examples
     --------
@@ -368,18 +416,8 @@ def explain(
     versus_label, versus_states = _resolve_versus(net, state, versus)
     seen = net._observed(evidence)  # finding -> state, or -> tuple (a set of states)
     given = list(seen)
-    if order is None:
-        findings = given
-    else:
-        findings = list(order)
-        for name in findings:
-            if name not in seen:
-                raise EvidenceError("order: " + unknown_message("observed finding", name, given))
-        if sorted(findings) != sorted(given):
-            missing = sorted(set(given) - set(findings))
-            raise EvidenceError(
-                f"order must list every observed finding once; missing or repeated: {missing}"
-            )
+    findings = given if order is None else _check_order(order, given)
+    exact_max, n_permutations, seed = int(exact_max), int(n_permutations), int(seed)
     if posterior[state] <= 0 or posterior[list(versus_states)].sum() <= 0:
         zero = state if posterior[state] <= 0 else versus_label
         raise EvidenceError(

@@ -98,7 +98,8 @@ class Explorer:
         Why the current evidence was refused (probability zero); the chart then keeps
         the last valid posterior.
     sensitivity_table : pandas.DataFrame or None
-        The table behind the last tornado drawn.
+        The table behind the tornado on screen; None before the first tornado and
+        after every change of evidence or profile (which also clears the drawing).
     widget : ipywidgets.VBox
         The whole interface.
     """
@@ -201,9 +202,13 @@ class Explorer:
             return
         self.error = None
         self.posterior, self.group_posterior = posterior, groups
+        # a tornado belongs to the evidence and profile it was drawn for: clear it
+        self.tornado.value = b""
+        self.sensitivity_table = None
         top = posterior.index[0]
+        entered = f"{len(evidence)} finding{'' if len(evidence) == 1 else 's'} entered"
         self.status.value = (
-            f"Profile <b>{self.net.profile}</b>, {len(evidence)} findings entered: "
+            f"Profile <b>{self.net.profile}</b>, {entered}: "
             f"most probable <b>{self.net.labels.get(str(top), top)}</b> "
             f"({float(posterior.iloc[0]):.1%})"
         )
@@ -253,7 +258,7 @@ class Explorer:
 
     def __repr__(self) -> str:
         return (
-            f"Explorer(profile={self.net.profile!r}, {len(self.evidence)} findings entered, "
+            f"Explorer(profile={self.net.profile!r}, {len(self.evidence)} finding(s) entered, "
             f"top={self.posterior.index[0]!r})"
         )
 

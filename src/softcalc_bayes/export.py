@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ._params import BOOLEAN, NETWORK, Check, validate_params
 from ._provenance_hash import result_attrs, tables_hash
 from ._rows import Provenance
 from ._validation import unknown_message
@@ -59,18 +61,40 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _XDSL_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
+def _is_path(value: Any) -> bool:
+    """A str, or a path-like object naming a file as text (not bytes)."""
+    if isinstance(value, str):
+        return True
+    if isinstance(value, os.PathLike):
+        return isinstance(os.fspath(value), str)
+    return False
+
+
+PATH = Check(_is_path, "a str or Path")
+"""The constraint on a file to write (:func:`export`, :meth:`Network.save`)."""
+
+
+@validate_params({"path": [PATH]})
 def format_for(path: str | Path, format: str | None = None) -> str:
-    """The export format: ``format`` if given, else from the file suffix.
+    """The export format: ``format`` if given (any case), else from the file suffix.
+
+    Raises
+    ------
+    ExportError
+        Unknown format (with the closest match), or a suffix that names none.
+    InvalidParameterError
+        ``path`` is not a str or Path.
 
     Examples
     --------
-    >>> format_for("model.xdsl"), format_for("x.txt", "bif")
-    ('xdsl', 'bif')
+    >>> format_for("model.xdsl"), format_for("x.txt", "bif"), format_for("x.txt", "XDSL")
+    ('xdsl', 'bif', 'xdsl')
     """
     if format is not None:
-        if format not in FORMATS:
+        name = format.lower() if isinstance(format, str) else None
+        if name not in FORMATS:
             raise ExportError(unknown_message("format", format, FORMATS))
-        return format
+        return name
     suffix = Path(path).suffix.lower()
     for name, suffixes in FORMATS.items():
         if suffix in suffixes:
@@ -327,6 +351,16 @@ _LIMITS = {
 }
 
 
+def _written(target: Path, write: Callable[[], object]) -> None:
+    """Run ``write``; an OS error (disk full, no permission) names ``target`` and the cause."""
+    try:
+        write()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise ExportError(f"Cannot write {target}: {reason}") from exc
+
+
+@validate_params({"net": [NETWORK], "path": [PATH], "provenance": [BOOLEAN]})
 def export(
     net: Network, path: str | Path, *, format: str | None = None, provenance: bool = True
 ) -> Path:
@@ -339,7 +373,7 @@ def export(
     path : str or Path
         The file to write; its folder must exist.
     format : {"bif", "xmlbif", "uai", "net", "xdsl"}, optional
-        Default: from the suffix of ``path`` (``.bif``, ``.xml``/``.xmlbif``/``.bifxml``,
+        In any case (``"BIF"`` is ``"bif"``). Default: from the suffix of ``path`` (``.bif``, ``.xml``/``.xmlbif``/``.bifxml``,
         ``.uai``, ``.net``, ``.xdsl``).
     provenance : bool
         Also write ``<path>.provenance.json`` (default True).
@@ -352,7 +386,11 @@ def export(
     Raises
     ------
     ExportError
-        Unknown format, or the folder of ``path`` does not exist.
+        Unknown format; the folder of ``path`` does not exist; ``path`` (or its
+        sidecar) is a folder; or a file cannot be written (the message names the file
+        and the system's reason, e.g. "No space left on device").
+    InvalidParameterError
+        ``net`` is not a Network, ``path`` not a str or Path, ``provenance`` not a bool.
 
     Examples
     --------
@@ -366,12 +404,16 @@ def export(
     """
     path = Path(path)
     fmt = format_for(path, format)
+    if "\x00" in str(path):
+        raise ExportError(f"Cannot write {str(path)!r}: a file name cannot hold a NUL character")
     if not path.parent.is_dir():
         raise ExportError(f"Cannot write {path}: folder {path.parent} does not exist")
-    _WRITERS[fmt](net, path)
-    if provenance:
-        side = path.with_name(path.name + SIDECAR_SUFFIX)
-        side.write_text(
-            json.dumps(sidecar(net, fmt), indent=1, ensure_ascii=False), encoding="utf-8"
-        )
+    side = path.with_name(path.name + SIDECAR_SUFFIX) if provenance else None
+    for target in (path, side):
+        if target is not None and target.is_dir():
+            raise ExportError(f"Cannot write {target}: it is a folder")
+    _written(path, lambda: _WRITERS[fmt](net, path))
+    if side is not None:
+        text = json.dumps(sidecar(net, fmt), indent=1, ensure_ascii=False)
+        _written(side, lambda: side.write_text(text, encoding="utf-8"))
     return path

@@ -27,8 +27,11 @@ from __future__ import annotations
 import gzip
 import itertools
 import math
+import os
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +39,12 @@ import networkx as nx
 import numpy as np
 
 from ._bif import parse_bif
+from ._params import Check, check_param
 from ._provenance_hash import tables_hash
-from ._rows import IMPORTED, Provenance
+from ._rows import IMPORTED, Provenance, described
+from ._safe_yaml import path_kind
 from ._validation import unknown_message
-from .exceptions import NetworkSpecError
+from .exceptions import InvalidParameterError, NetworkSpecError
 from .network import Network
 from .spec import NetworkSpec, NodeSpec, Profile
 
@@ -250,6 +255,14 @@ def _pgmpy_tables(model: Any) -> dict[str, tuple[tuple[str, ...], tuple[str, ...
     return tables
 
 
+def _is_pgmpy_model(model: Any) -> bool:
+    """Whether ``model`` looks like a pgmpy network (``nodes()`` and ``get_cpds``)."""
+    return callable(getattr(model, "nodes", None)) and callable(getattr(model, "get_cpds", None))
+
+
+_PGMPY_MODEL = "a pgmpy DiscreteBayesianNetwork (with a TabularCPD for every node)"
+
+
 def from_pgmpy(
     model: Any,
     *,
@@ -280,6 +293,9 @@ def from_pgmpy(
 
     Raises
     ------
+    InvalidParameterError
+        ``model`` is not a pgmpy model (for example None, or a
+        :class:`~softcalc_bayes.Network`, which needs no import).
     NetworkSpecError
         A node without a table, an unknown target or latent node, a row that does not
         sum to 1 (beyond ``ROW_TOLERANCE``) or has a negative entry.
@@ -294,6 +310,13 @@ def from_pgmpy(
     >>> net.posterior({"Xray": "positive"}).round(4).to_dict()
     {'False': 0.9497, 'True': 0.0503}
     """
+    if isinstance(model, Network):
+        raise InvalidParameterError(
+            f"The 'model' parameter of from_pgmpy must be {_PGMPY_MODEL}. Got the network "
+            f"{model.spec.name!r}, which is already a softcalc-bayes Network: use it as it is "
+            "(its pgmpy_model attribute is the pgmpy model)."
+        )
+    check_param("from_pgmpy", "model", model, [Check(_is_pgmpy_model, _PGMPY_MODEL)])
     tables = _pgmpy_tables(model)
     label = name or _known(getattr(model, "name", None)) or "imported"
     spec = _spec(tables, target=target, latent=latent, name=label, origin=origin, path=None)
@@ -301,6 +324,14 @@ def from_pgmpy(
 
 
 def _read_text(path: Path) -> str:
+    """The text of a BIF file; a missing, unreadable or binary file is a NetworkSpecError."""
+    kind = path_kind(path)
+    if kind == "missing":
+        raise NetworkSpecError(f"{path}: file not found")
+    if kind == "folder":
+        raise NetworkSpecError(f"{path}: is a folder, not a BIF file")
+    if not path.is_file():  # a FIFO, socket or device would block or never end
+        raise NetworkSpecError(f"{path}: not a regular file, so not read as a BIF file")
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rt", encoding="utf-8") as handle:
@@ -308,6 +339,11 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NetworkSpecError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise NetworkSpecError(f"{path}: not UTF-8 text (is it a BIF file?)") from None
+    except (OSError, EOFError, zlib.error) as exc:  # unreadable, or a damaged .gz
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise NetworkSpecError(f"{path}: cannot be read ({reason})") from None
 
 
 def from_bif(
@@ -332,7 +368,8 @@ def from_bif(
     Raises
     ------
     NetworkSpecError
-        The file is missing or not valid BIF, or a table is invalid.
+        ``path`` is not a str or Path; the file is missing, a folder, unreadable, not
+        UTF-8 text or not valid BIF; or a table is invalid.
 
     Examples
     --------
@@ -342,6 +379,8 @@ def from_bif(
     >>> round(float(net.posterior({"xray": "yes", "smoke": "yes"})["yes"]), 4)
     0.646
     """
+    if not isinstance(path, str | os.PathLike | Traversable):
+        raise NetworkSpecError(f"path must be a BIF file (str or Path), got {described(path)}")
     path = Path(str(path))
     bif = parse_bif(_read_text(path), where=str(path))
     marked = {n: props.get("softcalc_kind") for n, props in bif.node_properties.items()}

@@ -81,6 +81,13 @@ class Network:
     """
 
     def __init__(self, spec: NetworkSpec) -> None:
+        if not isinstance(spec, NetworkSpec):
+            from ._params import Check, check_param
+
+            what = "a NetworkSpec (from load_spec; load_network reads a folder)"
+            check_param(
+                "Network", "spec", spec, [Check(lambda s: isinstance(s, NetworkSpec), what)]
+            )
         self.spec = spec
         self.target = spec.target
         self._state_index = {
@@ -702,11 +709,23 @@ class Network:
     def save(self, path: str | Path, *, format: str | None = None, provenance: bool = True) -> Path:
         """Write the network to BIF, XMLBIF, UAI, Hugin ``.net`` or GeNIe ``.xdsl``.
 
-        See :func:`softcalc_bayes.export.export` (format from the suffix by default;
-        a ``<path>.provenance.json`` sidecar holds the provenance of every number).
-        """
-        from .export import export
+        See :func:`softcalc_bayes.export.export` (format from the suffix by default,
+        or ``format=`` in any case; a ``<path>.provenance.json`` sidecar holds the
+        provenance of every number).
 
+        Raises
+        ------
+        ExportError
+            Unknown format, a missing folder, ``path`` is a folder, or the file cannot
+            be written (the message names it and the system's reason).
+        InvalidParameterError
+            ``path`` is not a str or Path, or ``provenance`` not a bool.
+        """
+        from ._params import BOOLEAN, check_param
+        from .export import PATH, export
+
+        check_param("Network.save", "path", path, [PATH])
+        check_param("Network.save", "provenance", provenance, [BOOLEAN])
         return export(self, path, format=format, provenance=provenance)
 
     def _batch_state_sets(
@@ -750,8 +769,18 @@ class Network:
                 node = self.spec.nodes.get(name) if isinstance(name, str) else None
                 if node is None:
                     raise EvidenceError("soft: " + unknown_message("node", name, self.spec.nodes))
+                if name == target:
+                    raise EvidenceError(
+                        f"soft: evidence on the target {target!r} itself; query another target"
+                    )
                 if name in cases.columns:
                     raise EvidenceError(f"soft: {name!r} is also a column of cases")
+                repeated = sorted({str(c) for c in given.columns[given.columns.duplicated()]})
+                if repeated:
+                    raise EvidenceError(
+                        f"soft[{name!r}]: repeated state column(s) {', '.join(repeated)}; "
+                        "give each state once"
+                    )
                 if not given.index.equals(cases.index):
                     raise EvidenceError(f"soft[{name!r}]: its index must equal the index of cases")
                 rows = [
@@ -779,6 +808,12 @@ def load_network(path: str | Path | None = None, *, profile: str | None = None) 
     profile : str, optional
         Prior profile (clinical setting); None uses the network's default profile.
 
+    Raises
+    ------
+    NetworkSpecError
+        If ``path`` is not a str or Path, or any file of the folder is missing or
+        invalid (the message names file, node, row and problem).
+
     Examples
     --------
     >>> net = load_network()
@@ -786,5 +821,11 @@ def load_network(path: str | Path | None = None, *, profile: str | None = None) 
     True
     """
     from ._cache import load_spec_cached  # a disk cache of validated specs
+
+    if path is not None and not isinstance(path, str | Path):
+        from ._rows import described
+        from .exceptions import NetworkSpecError
+
+        raise NetworkSpecError(f"path must be a folder (str or Path), got {described(path)}")
 
     return Network(load_spec_cached(path, profile=profile))

@@ -2,6 +2,11 @@
 
 Every ``plot_*`` function takes a result and an optional ``ax=`` and returns the
 Axes. matplotlib is an optional dependency (``pip install softcalc-bayes[plot]``).
+
+Bad input raises :class:`~softcalc_bayes.exceptions.InvalidParameterError` (a
+``ValueError``) naming the parameter and what it must be, before anything is drawn;
+evidence and node names are checked as the queries check them
+(:class:`~softcalc_bayes.exceptions.EvidenceError`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from ._params import BOOLEAN, NETWORK, NONE, Interval, check_name, validate_params
+from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
     from .network import Network
@@ -36,6 +44,69 @@ def _axes(ax: Any | None) -> Any:
     return new_ax
 
 
+def _refused(func: str, param: str, what: str, got: str) -> InvalidParameterError:
+    """The error for an argument that is not the result the plot draws."""
+    return InvalidParameterError(
+        f"The {param!r} parameter of {func} must be {what}. Got {got} instead."
+    )
+
+
+def _a(value: Any) -> str:
+    """``a DataFrame``, ``a Series``, ``None``: what was given, for a message."""
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _non_numeric(values: Any, names: tuple[str, ...]) -> list[str]:
+    """The names whose values (columns of a table, or entries of a row) are not numbers."""
+    if isinstance(values, pd.DataFrame):
+        return [c for c in names if not pd.api.types.is_numeric_dtype(values[c])]
+    return [
+        c
+        for c in names
+        if isinstance(values[c], bool | np.bool_)
+        or not isinstance(values[c], int | float | np.integer | np.floating)
+    ]
+
+
+def _check_fields(
+    func: str,
+    param: str,
+    value: pd.DataFrame | pd.Series,
+    what: str,
+    needed: tuple[str, ...],
+    numbers: tuple[str, ...],
+) -> None:
+    """Refuse a table (or row) without the columns (or entries) the plot reads, or with
+    non-numeric values where it draws numbers."""
+    table = isinstance(value, pd.DataFrame)
+    present = value.columns if table else value.index
+    missing = [k for k in needed if k not in present]
+    if missing:
+        got = "a table missing columns" if table else "a Series with missing"
+        raise _refused(func, param, what, f"{got}: {', '.join(missing)}")
+    bad = _non_numeric(value, numbers)
+    if bad:
+        got = "a table with non-numeric columns" if table else "a row with non-numeric"
+        raise _refused(func, param, what, f"{got}: {', '.join(bad)}")
+
+
+_TORNADO_COLUMNS = ("swing", "p_at_low", "p_at_high", "posterior", "node", "state", "parents")
+_TORNADO_NUMBERS = ("swing", "p_at_low", "p_at_high", "posterior")
+_FUNCTION_NUMBERS = (
+    "a",
+    "b",
+    "c",
+    "d",
+    "x0",
+    "posterior",
+    "admissible_low",
+    "admissible_high",
+    "sensitivity_value",
+)
+_FUNCTION_KEYS = (*_FUNCTION_NUMBERS, "node", "state", "parents", "source")
+_MAX_POINTS = 100_000
+
+
 def _label(row: pd.Series) -> str:
     parents = ", ".join(f"{k}={v}" for k, v in dict(row["parents"]).items())
     where = f" | {parents}" if parents else ""
@@ -43,6 +114,7 @@ def _label(row: pd.Series) -> str:
     return f"{row['node']}={row['state']}{where}  [{source}]"
 
 
+@validate_params({"top": [Interval(int, 1, None)]})
 def plot_tornado(table: pd.DataFrame, *, top: int = 15, ax: Any | None = None) -> Any:
     """Tornado plot of the parameters whose plausible range moves the posterior most.
 
@@ -66,18 +138,17 @@ def plot_tornado(table: pd.DataFrame, *, top: int = 15, ax: Any | None = None) -
 
     Raises
     ------
-    ValueError
-        If ``table`` lacks the columns of :func:`~softcalc_bayes.sensitivity.sensitivity`,
-        or ``top`` is not a positive integer.
+    InvalidParameterError
+        If ``table`` is not a non-empty table with the (numeric) columns of
+        :func:`~softcalc_bayes.sensitivity.sensitivity`, or ``top`` is not a positive
+        integer.
     """
-    needed = ("swing", "p_at_low", "p_at_high", "posterior", "node", "state", "parents")
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"plot_tornado needs the table of sensitivity(); missing columns: {', '.join(missing)}"
-        )
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}")
+    what = "the table of sensitivity()"
+    if not isinstance(table, pd.DataFrame):
+        raise _refused("plot_tornado", "table", what, _a(table))
+    _check_fields("plot_tornado", "table", table, what, _TORNADO_COLUMNS, _TORNADO_NUMBERS)
+    if table.empty:
+        raise _refused("plot_tornado", "table", f"{what} with at least one row", "an empty table")
     ax = _axes(ax)
     shown = table.sort_values("swing", ascending=False, kind="stable").head(top).iloc[::-1]
     base = float(table["posterior"].iloc[0])
@@ -108,6 +179,9 @@ def plot_tornado(table: pd.DataFrame, *, top: int = 15, ax: Any | None = None) -
     return ax
 
 
+@validate_params(
+    {"threshold": [Interval(float, 0, 1), NONE], "points": [Interval(int, 2, _MAX_POINTS)]}
+)
 def plot_sensitivity_function(
     row: pd.Series, *, threshold: float | None = None, ax: Any | None = None, points: int = 201
 ) -> Any:
@@ -120,13 +194,33 @@ def plot_sensitivity_function(
     row : pandas.Series
         One row of the table returned by :func:`softcalc_bayes.sensitivity.sensitivity`.
     threshold : float, optional
-        Draw a horizontal line at this probability.
+        Draw a horizontal line at this probability (in [0, 1]).
     ax : matplotlib Axes, optional
+    points : int
+        Points on the curve (2 to 100,000).
 
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``row`` is not one row of that table (a whole table, a posterior, a row
+        missing its coefficients), ``threshold`` is not a probability or ``points`` is
+        not an int in the range [2, 100000].
     """
+    what = "one row of the table of sensitivity() (a pandas Series such as table.iloc[0])"
+    if isinstance(row, pd.DataFrame):
+        raise _refused(
+            "plot_sensitivity_function",
+            "row",
+            what,
+            f"a DataFrame with {len(row)} rows",
+        )
+    if not isinstance(row, pd.Series):
+        raise _refused("plot_sensitivity_function", "row", what, _a(row))
+    _check_fields("plot_sensitivity_function", "row", row, what, _FUNCTION_KEYS, _FUNCTION_NUMBERS)
     ax = _axes(ax)
     x = np.linspace(0.0, 1.0, points)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -152,12 +246,65 @@ def plot_sensitivity_function(
     return ax
 
 
-def plot_posterior(posterior: pd.Series, *, top: int = 10, ax: Any | None = None) -> Any:
-    """Horizontal bar chart of the ``top`` states of a posterior Series."""
+def plot_posterior(
+    posterior: pd.Series,
+    *,
+    top: int = 10,
+    labels: Mapping[str, str] | None = None,
+    ax: Any | None = None,
+) -> Any:
+    """Horizontal bar chart of the ``top`` most probable states of a posterior.
+
+    Parameters
+    ----------
+    posterior : pandas.Series
+        Probabilities indexed by state, e.g. :meth:`Network.posterior` or
+        :meth:`Network.posterior_groups`. It is sorted here (most probable on top,
+        ties in the Series' order), so an unsorted Series is drawn correctly.
+    top : int
+        Number of states shown (at least 1; all of them if the Series is shorter).
+    labels : mapping of str to str, optional
+        Display names for the states, e.g. ``net.labels``; states without one keep
+        their id.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``posterior`` is not a numeric Series with values in [0, 1], or ``top`` is
+        not a positive integer.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from softcalc_bayes import load_network
+    >>> net = load_network()
+    >>> post = net.posterior({"fat_in_lesion": "present", "mdm2_fish": "amplified"})
+    >>> ax = plot_posterior(post, top=3, labels=net.labels)
+    >>> ax.get_yticklabels()[-1].get_text() == net.labels[post.index[0]]
+    True
+    """
+    if not isinstance(posterior, pd.Series):
+        raise InvalidParameterError(
+            f"plot_posterior needs a pandas Series of probabilities (net.posterior(...)), "
+            f"got {type(posterior).__name__}"
+        )
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise InvalidParameterError(f"top must be a positive integer, got {top!r}")
+    values = pd.to_numeric(posterior, errors="coerce").to_numpy(float)
+    if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(values > 1):
+        raise InvalidParameterError("plot_posterior needs probabilities in [0, 1] (no NaN)")
+    shown = posterior.astype(float).sort_values(ascending=False, kind="stable").head(top)
+    shown = shown.iloc[::-1]
+    names = [str((labels or {}).get(str(k), k)) for k in shown.index]
     ax = _axes(ax)
-    shown = posterior.head(top).iloc[::-1]
     ax.barh(np.arange(len(shown)), shown.to_numpy(), color="#8fb3d9")
-    ax.set_yticks(np.arange(len(shown)), list(shown.index), fontsize=8)
+    ax.set_yticks(np.arange(len(shown)), names, fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("posterior probability")
     return ax
@@ -195,6 +342,7 @@ def _top_label_report(obj: Any) -> bool:
     return hasattr(obj, "reliability") and hasattr(obj, "calibration_by_group")
 
 
+@validate_params({"by_group": [BOOLEAN]})
 def plot_reliability(calibration: Any, *, by_group: bool = False, ax: Any | None = None) -> Any:
     """Reliability diagram of an evaluation.
 
@@ -222,8 +370,9 @@ def plot_reliability(calibration: Any, *, by_group: bool = False, ax: Any | None
 
     Raises
     ------
-    ValueError
-        If ``calibration`` is none of the above, or ``ax`` has too few Axes.
+    InvalidParameterError
+        If ``calibration`` is none of the above, ``by_group`` is not a bool, or ``ax``
+        has too few Axes.
 
     Examples
     --------
@@ -237,14 +386,12 @@ def plot_reliability(calibration: Any, *, by_group: bool = False, ax: Any | None
     >>> len(plot_reliability(report, by_group=True)) == 1 + len(report.calibration_by_group)
     True
     """
-    if not isinstance(by_group, bool):
-        raise ValueError(f"by_group must be a bool, got {by_group!r}")
     report = calibration if _top_label_report(calibration) else None
     if by_group:
         return _plot_reliability_groups(calibration, report, ax)
     table = report.reliability if report is not None else calibration
     if not isinstance(table, pd.DataFrame):
-        raise ValueError(
+        raise InvalidParameterError(
             "plot_reliability needs an EvaluationReport or one of its calibration tables, "
             f"got {type(calibration).__name__}"
         )
@@ -263,7 +410,7 @@ def plot_reliability(calibration: Any, *, by_group: bool = False, ax: Any | None
         return ax
     missing = {"mean_predicted", "observed_frequency", "count"} - set(table.columns)
     if missing:
-        raise ValueError(
+        raise InvalidParameterError(
             "plot_reliability needs an EvaluationReport or one of its calibration tables; "
             f"missing columns: {', '.join(sorted(missing))}"
         )
@@ -315,7 +462,7 @@ def _plot_reliability_groups(calibration: Any, report: Any, ax: Any | None) -> A
         for group, part in calibration.groupby("group", sort=False):
             panels.append((part, str(group)))
     else:
-        raise ValueError(
+        raise InvalidParameterError(
             "plot_reliability(by_group=True) needs an EvaluationReport or its "
             "reliability_by_group table"
         )
@@ -335,7 +482,7 @@ def _plot_reliability_groups(calibration: Any, report: Any, ax: Any | None) -> A
     else:
         axes = np.asarray(ax, dtype=object).ravel()
         if len(axes) < len(panels):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"plot_reliability(by_group=True) needs {len(panels)} Axes, got {len(axes)}"
             )
     for (table, title), panel in zip(panels, axes, strict=False):
@@ -343,22 +490,47 @@ def _plot_reliability_groups(calibration: Any, report: Any, ax: Any | None) -> A
     return axes[: len(panels)]
 
 
-def _influence_scores(influence: pd.Series | pd.DataFrame | None) -> pd.Series:
-    """Finding -> score; an :func:`evidence_whatif` table gives |delta| when left out."""
+def _score(value: Any) -> float:
+    """``value`` as a float; NaN when it is not a real number (text, a bool, a list)."""
+    if isinstance(value, str | bytes | bool | np.bool_):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _influence_scores(net: Network, influence: pd.Series | pd.DataFrame | None) -> pd.Series:
+    """Node -> score; an :func:`evidence_whatif` table gives |delta| when left out.
+
+    Every name must be a node of ``net`` and every score a finite number.
+    """
+    what = "a pandas Series node -> score (finite numbers) or the table of evidence_whatif()"
     if influence is None:
         return pd.Series(dtype=float)
     if isinstance(influence, pd.DataFrame):
         needed = {"finding", "alternative", "delta"}
         if not needed <= set(influence.columns):
-            raise ValueError(
-                "influence must be a Series finding -> score or the table of evidence_whatif(); "
-                f"missing columns: {', '.join(sorted(needed - set(influence.columns)))}"
-            )
+            missing = ", ".join(sorted(needed - set(influence.columns)))
+            raise _refused("plot_network", "influence", what, f"a table missing columns: {missing}")
         from .whatif import LEFT_OUT
 
         left_out = influence[influence["alternative"] == LEFT_OUT]
-        return left_out.set_index("finding")["delta"].abs()
-    return influence.astype(float)
+        scores = left_out.set_index("finding")["delta"]
+    elif isinstance(influence, pd.Series):
+        scores = influence
+    else:
+        raise _refused("plot_network", "influence", what, _a(influence))
+    for name in scores.index:
+        check_name("plot_network", "influence", name, net.nodes, "node")
+    values = np.array([_score(v) for v in scores], dtype=float)
+    bad = [repr(name) for name, v in zip(scores.index, values, strict=True) if not np.isfinite(v)]
+    if bad:
+        listed = ", ".join(bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise _refused("plot_network", "influence", what, f"no finite number for {listed}")
+    return pd.Series(
+        np.abs(values) if isinstance(influence, pd.DataFrame) else values, index=scores.index
+    )
 
 
 def _network_layout(
@@ -382,17 +554,48 @@ def _network_layout(
     pos: dict[str, tuple[float, float]] = {net.target: (0.0, 0.0)}
     for name in order:
         pos[name] = (float(np.cos(angle[name])), float(np.sin(angle[name])))
+    toward: dict[str, float] = {}  # each latent node's direction: the mean of its children's
     for latent in net.latent:
         children = [n for n in order if latent in net.node(n).parents]
         if children:
             vec = np.mean([[np.cos(angle[c]), np.sin(angle[c])] for c in children], axis=0)
         else:
             vec = np.array([1.0, 0.0])
-        vec = 0.55 * vec / max(float(np.linalg.norm(vec)), 1e-9)
-        pos[latent] = (float(vec[0]), float(vec[1]))
+        toward[latent] = float(np.arctan2(vec[1], vec[0]))
+    for latent, theta in _spread(toward, min_gap=0.65).items():
+        pos[latent] = (0.55 * float(np.cos(theta)), 0.55 * float(np.sin(theta)))
     return pos, angle, group_angle
 
 
+def _spread(angles: Mapping[str, float], *, min_gap: float) -> dict[str, float]:
+    """Move angles apart (in their order) until neighbours are at least ``min_gap`` apart.
+
+    Latent nodes whose children lie in one sector (three latent forms of the site and
+    compartment) would otherwise be drawn on top of each other. The group keeps its mean
+    direction; with too many nodes for the circle the gap shrinks to fit.
+    """
+    if len(angles) < 2:
+        return dict(angles)
+    gap = min(min_gap, 2 * np.pi / len(angles))
+    turn = {n: float(a) % (2 * np.pi) for n, a in angles.items()}
+    names = sorted(turn, key=lambda n: turn[n])
+    # cut the circle at its widest empty arc, so the order is a line with free ends
+    circle = np.array([turn[n] for n in names])
+    arcs = np.diff(np.append(circle, circle[0] + 2 * np.pi))
+    start = (int(np.argmax(arcs)) + 1) % len(names)
+    names = names[start:] + names[:start]
+    wanted = np.unwrap(np.array([turn[n] for n in names]))
+    placed = wanted.copy()
+    for _ in range(50):  # push neighbours apart, then re-centre each cluster on its mean
+        for i in range(1, len(placed)):
+            placed[i] = max(placed[i], placed[i - 1] + gap)
+        placed += float(np.mean(wanted - placed))
+        if np.all(np.diff(placed) >= gap - 1e-9):
+            break
+    return dict(zip(names, (float(a) for a in placed), strict=True))
+
+
+@validate_params({"net": [NETWORK], "top": [Interval(int, 0, None)]})
 def plot_network(
     net: Network,
     *,
@@ -412,20 +615,32 @@ def plot_network(
     ----------
     net : Network
     evidence : mapping, optional
-        Finding -> observed state: these findings are filled and labelled with
-        their state.
+        Finding -> observed state (or a set of states), checked as
+        :meth:`Network.posterior` checks it: these findings are filled and labelled
+        with their state. Missing values (None, NaN) are not drawn as entered.
     influence : pandas.Series or pandas.DataFrame, optional
         How much each finding matters for the current case: a Series finding ->
         score, or the table of :func:`~softcalc_bayes.whatif.evidence_whatif`
         (the score is then ``|delta|`` when the finding is left out). The ``top``
         findings by score get a red ring.
     top : int
-        Number of findings ringed when ``influence`` is given.
+        Number of findings ringed when ``influence`` is given (0 or more).
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    EvidenceError
+        If ``evidence`` is not a mapping, or names an unknown or latent finding, an
+        unknown state or the diagnosis; or ``influence`` names a node ``net`` lacks
+        (with the closest match).
+    InvalidParameterError
+        If ``net`` is not a Network, ``influence`` is neither a Series nor the table of
+        :func:`~softcalc_bayes.whatif.evidence_whatif` or has a score that is not a
+        finite number, or ``top`` is not an int >= 0.
 
     Examples
     --------
@@ -440,14 +655,13 @@ def plot_network(
 
     from ._display import finding_groups
 
-    evidence = {k: v for k, v in (evidence or {}).items() if isinstance(v, str)}
-    for name in evidence:
-        if name not in net.findings:
-            from ._validation import unknown_message
-
-            raise ValueError(unknown_message("finding", name, net.findings))
-    scores = _influence_scores(influence)
-    ringed = set(scores.sort_values(ascending=False).head(max(int(top), 0)).index)
+    observed = net._observed({} if evidence is None else evidence)
+    shown_state = {
+        name: state if isinstance(state, str) else " or ".join(state)
+        for name, state in observed.items()
+    }
+    scores = _influence_scores(net, influence)
+    ringed = set(scores.sort_values(ascending=False, kind="stable").head(top).index)
     groups = finding_groups(net)
     pos, angle, group_angle = _network_layout(net, groups)
     graph = nx.DiGraph()
@@ -485,8 +699,8 @@ def plot_network(
         node_size=300,
     )
     for group, names in groups.items():
-        observed = [n for n in names if n in evidence]
-        plain = [n for n in names if n not in evidence]
+        entered = [n for n in names if n in shown_state]
+        plain = [n for n in names if n not in shown_state]
         c = colours[group]
         nx.draw_networkx_nodes(
             graph,
@@ -501,7 +715,7 @@ def plot_network(
         nx.draw_networkx_nodes(
             graph,
             pos,
-            nodelist=observed,
+            nodelist=entered,
             ax=ax,
             node_color=c,
             edgecolors=c,
@@ -524,7 +738,7 @@ def plot_network(
         x, y = pos[latent]
         ax.text(x, y - 0.07, latent, ha="center", va="top", fontsize=7, color="#444444")
     for name, a in angle.items():
-        text = f"{name} = {evidence[name]}" if name in evidence else name
+        text = f"{name} = {shown_state[name]}" if name in shown_state else name
         deg = float(np.degrees(a))
         flip = 90 < deg < 270
         ax.text(
@@ -536,7 +750,7 @@ def plot_network(
             ha="right" if flip else "left",
             va="center",
             fontsize=7,
-            fontweight="bold" if name in evidence else "normal",
+            fontweight="bold" if name in shown_state else "normal",
         )
     for group, (a, label) in group_angle.items():
         ax.text(
@@ -554,7 +768,7 @@ def plot_network(
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(
-        f"{net.spec.name}: {len(net.findings)} findings, {len(net.latent)} latent nodes; {len(evidence)} entered"
+        f"{net.spec.name}: {len(net.findings)} findings, {len(net.latent)} latent nodes; {len(shown_state)} entered"
     )
     return ax
 
@@ -573,9 +787,24 @@ def plot_explanation(explanation: Any, *, kind: str = "shapley", ax: Any | None 
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``explanation`` is not an Explanation (for example its ``table``), or
+        ``kind`` is neither "shapley" nor "chain".
     """
+    from .explain import Explanation
+
+    if not isinstance(explanation, Explanation):
+        got = _a(explanation)
+        if isinstance(explanation, pd.DataFrame):
+            got += " (pass the Explanation itself, not its table)"
+        raise _refused(
+            "plot_explanation", "explanation", "the Explanation returned by explain()", got
+        )
     if kind not in ("shapley", "chain"):
-        raise ValueError(f"kind must be 'shapley' or 'chain', got {kind!r}")
+        raise InvalidParameterError(f"kind must be 'shapley' or 'chain', got {kind!r}")
     ax = _axes(ax)
     table = explanation.table
     weights = table[f"{kind}_db"].to_numpy(dtype=float)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ._engine import ZeroProbabilityError
-from ._params import NETWORK, NONE, Interval, check_query, validate_params
+from ._params import BOOLEAN, NETWORK, NONE, Interval, check_query, validate_params
 from ._provenance_hash import stamp
 from ._validation import unknown_message
 from .exceptions import EvidenceError
@@ -395,7 +395,13 @@ def _plausible_range(
     return np.minimum(low, x0), np.maximum(high, x0)
 
 
-@validate_params({"net": [NETWORK], "at_least": [Interval(float, 0, 1), NONE]})
+@validate_params(
+    {
+        "net": [NETWORK],
+        "at_least": [Interval(float, 0, 1), NONE],
+        "feasible_only": [BOOLEAN],
+    }
+)
 def tune(
     net: Network,
     evidence: Evidence,
@@ -420,7 +426,8 @@ def tune(
     at_least : float, optional
         Required probability of ``state``.
     above : str, optional
-        A state that ``state`` must reach (give exactly one of ``at_least`` and ``above``).
+        Another state, that ``state`` must reach (give exactly one of ``at_least`` and
+        ``above``).
     target : str, optional
         Queried node (default: the diagnosis).
     feasible_only : bool
@@ -439,6 +446,15 @@ def tune(
         ``state``, ``at_least``, ``above``, ``evidence``, ``n_parameters`` (all
         parameters examined) and ``n_feasible``.
 
+    Raises
+    ------
+    InvalidParameterError
+        ``net`` not a Network, ``at_least`` not in [0, 1] or ``feasible_only`` not a
+        bool.
+    EvidenceError
+        Bad evidence, ``target``, ``state`` or ``above``; ``above`` equal to
+        ``state``; neither or both of ``at_least`` and ``above``.
+
     Examples
     --------
     >>> from softcalc_bayes import load_network
@@ -450,6 +466,11 @@ def tune(
     check_query("tune", net, target, state=state, above=above)
     if (at_least is None) == (above is None):
         raise EvidenceError("give exactly one of at_least= or above=")
+    if above == state:
+        raise EvidenceError(
+            f"The 'above' parameter of tune: {above!r} is the tuned state itself; name "
+            "another state (a state cannot be raised above itself)"
+        )
     coef, table, _ = _by_written_parameter(
         net, sensitivity_coefficients(net, evidence, target=target)
     )

@@ -67,7 +67,7 @@ from ._params import (
 )
 from ._progress import progress_bar
 from ._provenance_hash import stamp
-from .exceptions import EngineError, EvidenceError
+from .exceptions import EngineError, EvidenceError, InvalidParameterError
 from .interop import require_strengths
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class UncertaintyResult:
         One row per Monte Carlo sample, one column per diagnosis (in the order of
         ``summary``); each row sums to 1.
     top : str
-        The diagnosis examined: ``target_state`` if given, else the diagnosis with
+        The diagnosis examined: ``state`` if given, else the diagnosis with
         the highest point posterior.
     p_top_stays : float
         Share of the samples in which ``top`` is the most probable diagnosis.
@@ -224,12 +224,13 @@ def posterior_uncertainty(
     net: Network,
     evidence: Evidence,
     *,
-    target_state: str | None = None,
+    state: str | None = None,
     n_samples: int = 10_000,
     credible: float = 0.9,
     seed: Seed = None,
     progress: bool | None = None,
     n_jobs: int | None = None,
+    target_state: str | None = None,
 ) -> UncertaintyResult:
     """Monte Carlo distribution of the diagnosis posterior under parameter uncertainty.
 
@@ -246,9 +247,11 @@ def posterior_uncertainty(
     evidence : mapping
         Finding -> observed state, or a set of states (a list, tuple or set: "one of
         these"), as for :meth:`Network.posterior`.
-    target_state : str, optional
+    state : str, optional
         The diagnosis whose stability as the top diagnosis is reported in
-        ``p_top_stays`` (default: the diagnosis with the highest point posterior).
+        ``p_top_stays`` (default: the diagnosis with the highest point posterior); the
+        same name as in :func:`sensitivity`, :func:`tune`, :func:`explain` and
+        :func:`sobol_indices`.
     n_samples : int
         Number of Monte Carlo samples, in ``[2, MAX_SAMPLES]`` (200,000).
     credible : float
@@ -263,6 +266,8 @@ def posterior_uncertainty(
         Threads drawing the tables: None or -1 uses every core this process may run
         on, 1 draws serially. Each table draws from its own stream spawned from the
         seed, so the samples are the same whatever the number of threads.
+    target_state : str, optional
+        Deprecated name of ``state`` (a ``FutureWarning``); it will be removed.
 
     Returns
     -------
@@ -273,9 +278,10 @@ def posterior_uncertainty(
     Raises
     ------
     EvidenceError
-        Bad evidence, evidence of probability zero, or an unknown ``target_state``.
+        Bad evidence, evidence of probability zero, or an unknown ``state``.
     InvalidParameterError
-        A bad ``n_samples``, ``credible`` or ``seed``.
+        A bad ``n_samples``, ``credible`` or ``seed``, or both ``state`` and
+        ``target_state`` given.
 
     Examples
     --------
@@ -293,10 +299,22 @@ def posterior_uncertainty(
     >>> 0.0 <= res.p_top_stays <= 1.0
     True
     """
+    name = "state"
+    if target_state is not None:
+        if state is not None:
+            raise InvalidParameterError(
+                "posterior_uncertainty: give state= only (target_state= is its deprecated "
+                "name), not both"
+            )
+        warnings.warn(
+            "posterior_uncertainty(target_state=...) is deprecated; use state=..., as in "
+            "sensitivity, tune, explain and sobol_indices",
+            FutureWarning,
+            stacklevel=3,  # the caller of the validate_params wrapper
+        )
+        state, name = target_state, "target_state"
     point = net.posterior(evidence)  # validates the evidence
-    top = _check_state(
-        net, target_state, str(point.index[0]), "posterior_uncertainty", "target_state"
-    )
+    top = _check_state(net, state, str(point.index[0]), "posterior_uncertainty", name)
     plan = _plan(net, evidence)
     used_seed, rng = _seeded(seed)
     n = int(n_samples)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ._engine import ZeroProbabilityError
 from ._params import NETWORK, check_name, validate_params
+from ._provenance_hash import stamp
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
@@ -99,11 +100,17 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
           rows are not computed and hold ``p_state`` 0.0, ``p_top`` 0.0 and an empty
           ``top_diagnosis``;
         - ``p_state``: posterior of ``state`` under the alternative evidence;
-        - ``delta``: ``p_state`` minus its value under the full evidence;
+        - ``delta``: ``p_state`` minus its value under the full evidence (for a row
+          that is not ``possible``, minus that value: filter on ``possible`` before
+          ranking by ``delta``);
         - ``top_diagnosis`` and ``p_top``: the most probable diagnosis under the
           alternative evidence, and its posterior;
         - ``top_changes``: whether ``top_diagnosis`` differs from the top diagnosis
           under the full evidence.
+
+        ``attrs`` records the question (``target``, ``state``, its posterior ``p_state``
+        and the ``top`` diagnosis under the full evidence, ``evidence``) and the network
+        (name, profile, content hash), so :func:`captioned` can caption the table.
 
     Raises
     ------
@@ -180,7 +187,14 @@ def evidence_whatif(net: Network, evidence: Evidence, *, state: str | None = Non
         "p_top",
         "top_changes",
     ]
-    table = pd.DataFrame.from_records(records, columns=columns)
-    return table.astype(
+    table = pd.DataFrame.from_records(records, columns=columns).astype(
         {"possible": bool, "p_state": float, "delta": float, "p_top": float, "top_changes": bool}
     )
+    table.attrs.update(
+        target=net.target,
+        state=state,
+        p_state=base,
+        top=top,
+        evidence=net._observed(evidence, net.target),
+    )
+    return stamp(table, net.spec)

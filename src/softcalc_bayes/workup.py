@@ -14,7 +14,7 @@ queries: one batched posterior over every (finding, state) look-ahead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,16 @@ import numpy as np
 import pandas as pd
 
 from ._lookahead import entropy_bits, lookahead, predictive
+from ._params import (
+    NETWORK,
+    NONE,
+    SEED,
+    Check,
+    Interval,
+    Options,
+    check_name,
+    validate_params,
+)
 from ._validation import unknown_message
 from .costs import (
     CATEGORIES,
@@ -46,6 +56,18 @@ __all__ = [
 ]
 
 CRITERIA = ("information_gain", "gain_per_cost", "p_top_changes", "expected_p_top")
+STRATEGIES = ("voi", "random", "clinical")
+MAX_CASES = 1_000_000
+"""Most cases :func:`sample_cases` draws in one call (memory: one object cell per node)."""
+
+
+def _is_names(value: Any) -> bool:
+    """A collection of names: iterable, but not one str (which would be split into letters)."""
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
+
+
+_FINDING_NAMES = Check(_is_names, "a sequence of finding names")
+_TEST_NAMES = Check(_is_names, "a sequence of test names")
 _COLUMN = {
     "information_gain": "information_gain_bits",
     "gain_per_cost": "gain_per_cost",
@@ -59,10 +81,9 @@ def _candidates(
 ) -> list[str]:
     if only is None:
         return [f for f in net.findings if f not in codes and f != target]
-    out = []
+    out: list[str] = []
     for f in only:
-        if f not in net.findings:
-            raise EvidenceError("candidates: " + unknown_message("finding", f, net.findings))
+        check_name("next_best_test", "candidates", f, net.findings, "finding")
         if f not in codes and f != target and f not in out:
             out.append(f)
     return out
@@ -73,6 +94,15 @@ def _named(net: Network, evidence: Evidence, target: str) -> dict[str, str | tup
     return net._observed(evidence, target)
 
 
+@validate_params(
+    {
+        "net": [NETWORK],
+        "criterion": [Options(CRITERIA), NONE],
+        "candidates": [_FINDING_NAMES, NONE],
+        "lookahead": [Interval(int, 1, 2)],
+        "n_lookahead": [Interval(int, 1, None)],
+    }
+)
 def next_best_test(
     net: Network,
     evidence: Evidence,
@@ -99,12 +129,15 @@ def next_best_test(
     criterion : {"information_gain", "gain_per_cost", "p_top_changes", "expected_p_top"}
         Sort key (default: ``gain_per_cost`` with costs, else ``information_gain``).
     candidates : sequence of str, optional
-        Restrict the ranking to these findings (default: every unobserved finding).
+        Restrict the ranking to these findings (default: every unobserved finding); a
+        list even for one finding.
     lookahead : {1, 2}
         With 2, the ``n_lookahead`` best candidates are paired with every other
         candidate: ``pair_gain_bits`` is the information of the best pair,
         ``I(T; F, G | e) = I(T; F | e) + E_f[I(T; G | e, f)]``, and ``pair_with`` its
         second test.
+    n_lookahead : int
+        With ``lookahead=2``, how many of the best candidates are paired (at least 1).
 
     Returns
     -------
@@ -132,8 +165,14 @@ def next_best_test(
 
     Raises
     ------
+    InvalidParameterError
+        ``net`` not a Network; a bad ``criterion``, ``lookahead`` or ``n_lookahead``;
+        ``candidates`` not a sequence of names (a single str).
     EvidenceError
-        Bad evidence, target, criterion, costs or candidates.
+        Bad evidence or target; an unknown candidate; bad costs, or costs revealing
+        no test for a candidate; ``criterion="gain_per_cost"`` without costs.
+    NetworkSpecError
+        A malformed cost file (see :func:`~softcalc_bayes.costs.load_test_costs`).
 
     Examples
     --------
@@ -147,17 +186,12 @@ def next_best_test(
     True
     """
     target = net.target if target is None else target
-    if target not in net.nodes:
-        raise EvidenceError(unknown_message("target", target, net.nodes))
+    check_name("next_best_test", "target", target, net.nodes, "target")
     model = resolve_costs(net, costs)
     if criterion is None:
         criterion = "gain_per_cost" if model is not None else "information_gain"
-    if criterion not in CRITERIA:
-        raise EvidenceError(unknown_message("criterion", criterion, CRITERIA))
     if criterion == "gain_per_cost" and model is None:
         raise EvidenceError("criterion 'gain_per_cost' needs costs")
-    if lookahead not in (1, 2):
-        raise EvidenceError(f"lookahead must be 1 or 2, got {lookahead!r}")
     named = _named(net, evidence, target)
     findings = _candidates(net, named, target, candidates)
     if model is not None:
@@ -168,7 +202,7 @@ def next_best_test(
     table = _rank(net, named, findings, target, model)
     table = _sort(table, _COLUMN[criterion])
     if lookahead == 2:
-        table = _add_pairs(net, named, table, target, model, n_lookahead)
+        table = _add_pairs(net, named, table, target, model, int(n_lookahead))
     prior = net.posterior(named, target=target)
     table.attrs.update(
         target=target,
@@ -256,17 +290,35 @@ def _add_pairs(
 
 
 # ----------------------------------------------------------------- simulation
-def sample_cases(net: Network, n: int, *, seed: int = 0) -> pd.DataFrame:
+@validate_params(
+    {"net": [NETWORK], "n": [Interval(int, 1, MAX_CASES)], "seed": [SEED]},
+)
+def sample_cases(
+    net: Network, n: int, *, seed: int | np.random.Generator | None = 0
+) -> pd.DataFrame:
     """Draw ``n`` complete cases from the network (exact ancestral sampling).
 
     The findings are drawn one after the other from ``P(f | findings drawn so far)``
     and the diagnosis last from ``P(T | all findings)``: by the chain rule this is a
     draw from the joint distribution, computed with batched posterior queries.
 
+    Parameters
+    ----------
+    net : Network
+    n : int
+        Number of cases, in [1, :data:`MAX_CASES`].
+    seed : int, numpy.random.Generator or None
+        Seed of the draws (a non-negative int; None: fresh entropy).
+
     Returns
     -------
     pandas.DataFrame
         One row per case: the target column, then one column per finding.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``net`` not a Network, ``n`` not an int in range, or a bad ``seed``.
 
     Examples
     --------
@@ -275,8 +327,7 @@ def sample_cases(net: Network, n: int, *, seed: int = 0) -> pd.DataFrame:
     >>> cases.shape
     (5, 38)
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise EvidenceError(f"n must be a positive integer, got {n!r}")
+    n = int(n)
     rng = np.random.default_rng(seed)
     drawn = pd.DataFrame(index=pd.RangeIndex(n))
     for node in [*net.findings, net.target]:
@@ -293,23 +344,32 @@ def _strategy_order(
     model: WorkupCosts | None,
     rng: np.random.Generator,
 ) -> list[str] | None:
-    if isinstance(strategy, str):
+    if isinstance(strategy, str):  # one of STRATEGIES (checked by validate_params)
         if strategy == "voi":
             return None
         if strategy == "random":
             return [tests[i] for i in rng.permutation(len(tests))]
-        if strategy == "clinical":
-            if model is None:
-                raise EvidenceError("strategy 'clinical' needs costs (test categories)")
-            return [t for t in model.clinical_order() if t in tests]
-        raise EvidenceError(unknown_message("strategy", strategy, ["voi", "random", "clinical"]))
+        if model is None:
+            raise EvidenceError("strategy 'clinical' needs costs (test categories)")
+        return [t for t in model.clinical_order() if t in tests]
     order = list(strategy)
     for name in order:
-        if name not in tests:
+        if not isinstance(name, str) or name not in tests:
             raise EvidenceError("strategy: " + unknown_message("test", name, tests))
     return order
 
 
+@validate_params(
+    {
+        "net": [NETWORK],
+        "stop_at": [Interval(float, 0, 1, closed="right")],
+        "strategy": [Options(STRATEGIES), _TEST_NAMES],
+        "criterion": [Options(CRITERIA), NONE],
+        "max_tests": [Interval(int, 0, None), NONE],
+        "min_gain": [Interval(float, 0, None)],
+        "seed": [SEED],
+    }
+)
 def sequential_workup(
     net: Network,
     evidence: Evidence,
@@ -321,7 +381,7 @@ def sequential_workup(
     criterion: str | None = None,
     max_tests: int | None = None,
     min_gain: float = 1e-9,
-    seed: int = 0,
+    seed: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
     """Order tests one at a time until the top diagnosis reaches ``stop_at``.
 
@@ -335,7 +395,7 @@ def sequential_workup(
         ``truth`` holds, and tests revealing none of them are not available. None
         simulates the outcomes from the network's predictive distribution (``seed``).
     stop_at : float
-        Stop once the most probable diagnosis has at least this posterior.
+        Stop once the most probable diagnosis has at least this posterior, in (0, 1].
     costs : optional
         As in :func:`next_best_test`. With costs, a chosen finding reveals all findings
         of its test (one radiograph gives several findings), and the cost is counted
@@ -344,20 +404,37 @@ def sequential_workup(
     strategy : {"voi", "random", "clinical"} or sequence of test names
         ``"voi"``: greedy :func:`next_best_test` by ``criterion``; ``"random"``: a random
         order of the available tests (``seed``); ``"clinical"``: history, imaging, labs,
-        biopsy, genetics (needs costs); or a fixed order of tests.
+        biopsy, genetics (needs costs); or a fixed order of tests (a list even for one).
+    criterion : str, optional
+        The ``"voi"`` ranking, as in :func:`next_best_test`.
     max_tests : int, optional
-        Stop after this many tests.
+        Stop after this many tests (0: only the start).
     min_gain : float
-        The ``"voi"`` strategy stops when no test has more information gain (bits).
+        The ``"voi"`` strategy stops when no test has more information gain (bits, at
+        least 0).
+    seed : int, numpy.random.Generator or None
+        Seed of the ``"random"`` order and of simulated outcomes.
 
     Returns
     -------
     pandas.DataFrame
         One row per step (step 0 is the start): ``test``, ``revealed`` (finding=state,
         ...), ``cost``, ``total_cost``, ``top``, ``p_top``, ``information_gain_bits``
-        (of the chosen finding, ``"voi"`` only). ``attrs["stop_reason"]`` says why it
+        (of the chosen finding, ``"voi"`` only: NaN at step 0, where no test is chosen,
+        and for an order given by the caller or ``"random"``). ``attrs["stop_reason"]`` says why it
         stopped: ``"reached stop_at"``, ``"no tests left"``, ``"no informative test"``
         or ``"max_tests"``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``net`` not a Network; a bad ``stop_at``, ``strategy`` (type or name),
+        ``criterion``, ``max_tests``, ``min_gain`` or ``seed``.
+    EvidenceError
+        Bad evidence, truth or costs; an unknown test in a ``strategy`` list;
+        ``strategy="clinical"`` without costs.
+    NetworkSpecError
+        A malformed cost file (see :func:`~softcalc_bayes.costs.load_test_costs`).
 
     Examples
     --------
@@ -368,8 +445,6 @@ def sequential_workup(
     >>> steps["test"].tolist()
     ['', 'mdm2_fish']
     """
-    if not 0 < stop_at <= 1:
-        raise EvidenceError(f"stop_at must be in (0, 1], got {stop_at!r}")
     model = resolve_costs(net, costs)
     named = _named(net, evidence, net.target)
     truth_named = None if truth is None else _named(net, truth, net.target)
