@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for net in nets.values():
             res = sb.posterior_uncertainty(
-                net, findings, target_state=dx, n_samples=args.samples, seed=args.seed
+                net, findings, state=dx, n_samples=args.samples, seed=args.seed
             )
             row = res.summary.loc[dx]
             cells.append(

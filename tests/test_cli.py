@@ -70,6 +70,7 @@ MISUSES = [
     (["uncertainty", "--samples", "0"], "--samples: must be a whole number from 2 to 200000"),
     (["uncertainty", "--samples", "1"], "--samples: must be a whole number from 2 to 200000"),
     (["uncertainty", "--samples", "200001"], "--samples: must be a whole number from 2 to"),
+    (["explain", "--permutations", "1"], "--permutations: must be a whole number from 2 to 20000"),
     (["uncertainty", "--seed", "-1"], "--seed: must be a whole number of at least 0"),
     (["nodes", "sexx"], "Unknown node 'sexx'. Did you mean 'sex'?"),
     (["validate", "/nonexistent/folder"], "file not found"),

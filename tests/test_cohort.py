@@ -512,3 +512,49 @@ def test_cli_batch_kept_list_column_cannot_be_written_to_csv(
     assert status == 2
     assert re.search(r"o\.csv: cannot write the CSV file: .*list", _one_line_error(err))
     assert not out.exists()
+
+
+def test_a_failed_run_leaves_an_existing_output_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pd.DataFrame({"ids": [[1, 2]], "sex": ["male"]}).to_parquet(tmp_path / "cases.parquet")
+    out = tmp_path / "prev.csv"
+    out.write_text("an earlier result\n", encoding="utf-8")
+    status, _ = _batch([str(tmp_path / "cases.parquet"), "-o", str(out), "--keep", "ids"], capsys)
+    assert status == 2  # a list column cannot go to CSV ...
+    assert out.read_text(encoding="utf-8") == "an earlier result\n"  # ... and nothing is lost
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.parquet", "prev.csv"]
+
+
+def test_csv_output_has_its_provenance_beside_it(net: Network, tmp_path: Path) -> None:
+    import json
+
+    from softcalc_bayes.cohort import PROVENANCE_SUFFIX
+
+    (tmp_path / "cases.csv").write_text("id,sex\nNA,male\n7,NA\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert score_file(net, tmp_path / "cases.csv", out, keep=["id"]) == 2
+    record = json.loads((tmp_path / ("out.csv" + PROVENANCE_SUFFIX)).read_text("utf-8"))
+    assert record["content_hash"] == net.spec.content_hash
+    assert record["profile"] == net.profile and record["target"] == net.target
+    assert record["input"] == "cases.csv"
+    frame = pd.read_csv(out, dtype={"id": str}, keep_default_na=False)
+    assert frame["id"].tolist() == ["NA", "7"]  # a kept column is copied as written
+    expected = net.posterior_batch(pd.DataFrame({"sex": ["male", None]}))
+    np.testing.assert_allclose(frame[list(expected.columns)].to_numpy(), expected.to_numpy())
+
+
+def test_a_state_spelled_like_a_missing_cell_is_refused_in_csv(
+    net: Network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import softcalc_bayes.cohort as cohort_module
+
+    # no packaged state is spelled so: pretend one is, to see the check refuse it
+    monkeypatch.setattr(
+        cohort_module, "CSV_NOT_OBSERVED", (*cohort_module.CSV_NOT_OBSERVED, "male")
+    )
+    (tmp_path / "cases.csv").write_text("sex\nmale\n", encoding="utf-8")
+    with pytest.raises(EvidenceError, match=r"finding 'sex' has a state spelled 'male'"):
+        score_file(net, tmp_path / "cases.csv", tmp_path / "out.parquet")
+    pd.DataFrame({"sex": ["male"]}).to_parquet(tmp_path / "cases.parquet")  # parquet: fine
+    assert score_file(net, tmp_path / "cases.parquet", tmp_path / "out.parquet") == 1

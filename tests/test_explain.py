@@ -8,6 +8,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -199,17 +200,16 @@ _EX = "The '{}' parameter of explain must be "
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"exact_max": None}, _EX.format("exact_max") + r"an int in the range \[0, 20\]"),
+        ({"exact_max": None}, _EX.format("exact_max") + r"an int in the range \[0, inf\)"),
         ({"exact_max": 1.5}, _EX.format("exact_max") + r"an int .* Got 1\.5 instead"),
         ({"exact_max": -1}, _EX.format("exact_max") + r"an int .* Got -1 instead"),
-        ({"exact_max": 40}, _EX.format("exact_max") + r"an int in the range \[0, 20\]\. Got 40"),
         ({"n_permutations": 0}, _EX.format("n_permutations") + r"an int in the range \[2, 20000\]"),
         ({"n_permutations": -5}, _EX.format("n_permutations") + r"an int .* Got -5 instead"),
         ({"n_permutations": 10.5}, _EX.format("n_permutations") + r"an int .* Got 10\.5 instead"),
         ({"n_permutations": 10**9}, _EX.format("n_permutations") + r"an int in the range \[2, 2"),
-        ({"seed": -1}, _EX.format("seed") + r"an int in the range \[0, inf\)\. Got -1 instead"),
-        ({"seed": "a"}, _EX.format("seed") + r"an int in the range \[0, inf\)\. Got 'a' instead"),
-        ({"seed": 1.5}, _EX.format("seed") + r"an int in the range \[0, inf\)\. Got 1\.5 instead"),
+        ({"seed": -1}, _EX.format("seed") + r"None, an int in the range \[0, inf\) or a numpy"),
+        ({"seed": "a"}, _EX.format("seed") + r"None, an int .* Got 'a' instead"),
+        ({"seed": 1.5}, _EX.format("seed") + r"None, an int .* Got 1\.5 instead"),
         ({"order": "fat_in_lesion"}, _EX.format("order") + r"a sequence of finding names or None"),
     ],
 )
@@ -217,6 +217,30 @@ def test_bad_options(net: Network, kwargs: dict, match: str) -> None:
     evidence = {"fat_in_lesion": "present", "mdm2_fish": "amplified"}
     with pytest.raises(InvalidParameterError, match=match):
         explain(net, evidence, **{"exact_max": 0, **kwargs})  # sampled: every option used
+
+
+def test_seed_may_be_none_or_a_generator_and_exact_max_any_size(net: Network) -> None:
+    evidence = {"fat_in_lesion": "present", "mdm2_fish": "amplified", "sex": "male"}
+    drawn = explain(net, evidence, exact_max=0, n_permutations=30, seed=None)
+    assert isinstance(drawn.seed, int)  # drawn and recorded, so the run can be repeated
+    again = explain(net, evidence, exact_max=0, n_permutations=30, seed=drawn.seed)
+    pd.testing.assert_frame_equal(drawn.table, again.table)
+    gen = explain(net, evidence, exact_max=0, n_permutations=30, seed=np.random.default_rng(4))
+    ref = explain(net, evidence, exact_max=0, n_permutations=30, seed=4)
+    assert gen.seed is None
+    pd.testing.assert_frame_equal(gen.table, ref.table)  # default_rng(4) is the same stream
+    assert explain(net, evidence, exact_max=30).method == "exact"  # 3 findings: exact
+
+
+def test_exact_values_beyond_the_cap_are_refused(net: Network) -> None:
+    from softcalc_bayes.explain import MAX_EXACT
+    from softcalc_bayes.workup import sample_cases
+
+    drawn = sample_cases(net, 1, seed=0).iloc[0]  # one draw of every finding: possible
+    evidence = {f: str(drawn[f]) for f in net.findings[: MAX_EXACT + 1]}
+    with pytest.raises(InvalidParameterError, match=r"exact Shapley values over 21 findings"):
+        explain(net, evidence, exact_max=25)
+    assert explain(net, evidence, n_permutations=10).method == "monte_carlo"  # the default
 
 
 def test_non_network_is_refused() -> None:

@@ -88,8 +88,11 @@ def test_impossible_evidence_is_reported_and_the_last_posterior_kept(
     assert list(finding_groups(gated)) == ["other"]
     kept = ex.posterior
     assert ex.error is None and kept.equals(gated.posterior({"marker": "yes"}))
+    ex.show_tornado()
+    assert ex.sensitivity_table is not None
     ex.dropdowns["negative"].value = "never"  # 'marker=yes' needs d1, which never has this
     assert ex.error is not None and "probability zero" in ex.error
+    assert ex.sensitivity_table is None and ex.tornado.value == b""  # not the old evidence's
     assert "probability zero" in ex.status.value
     assert ex.posterior is kept
     ex.dropdowns["negative"].value = "other"

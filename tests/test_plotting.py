@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import softcalc_bayes as sb
 from softcalc_bayes import EvidenceError, InvalidParameterError, Network
@@ -83,11 +85,11 @@ def test_plot_posterior_sorts_and_labels(net: Network) -> None:
 @pytest.mark.parametrize(
     ("arg", "top", "message"),
     [
-        ({"a": 0.5}, 3, "needs a pandas Series"),
-        (pd.Series({"a": 0.5, "b": float("nan")}), 3, "probabilities in"),
-        (pd.Series({"a": 1.5}), 3, "probabilities in"),
-        (pd.Series({"a": 1.0}), 0, "top must be a positive integer"),
-        (pd.Series({"a": 1.0}), True, "top must be a positive integer"),
+        ({"a": 0.5}, 3, r"'posterior' parameter of plot_posterior must be a pandas Series"),
+        (pd.Series({"a": 0.5, "b": float("nan")}), 3, r"outside \[0, 1\] or NaN"),
+        (pd.Series({"a": 1.5}), 3, r"outside \[0, 1\] or NaN"),
+        (pd.Series({"a": 1.0}), 0, r"The 'top' parameter of plot_posterior must be an int"),
+        (pd.Series({"a": 1.0}), True, r"The 'top' parameter of plot_posterior must be an int"),
     ],
 )
 def test_plot_posterior_refuses_bad_input(arg, top, message) -> None:
@@ -305,7 +307,7 @@ def test_plots_refuse_bad_input_with_library_errors(
 
 
 def test_plot_posterior_errors_are_library_errors() -> None:
-    with pytest.raises(InvalidParameterError, match="needs a pandas Series"):
+    with pytest.raises(InvalidParameterError, match="must be a pandas Series"):
         plot_posterior({"a": 0.5})
 
 
@@ -327,6 +329,47 @@ def test_latent_nodes_are_drawn_apart(net: Network) -> None:
     assert min(gaps) > 0.3  # three latent forms share their children's sector
 
 
+def _circular_gaps(placed: dict[str, float]) -> np.ndarray:
+    turn = np.sort(np.mod(list(placed.values()), 2 * np.pi))
+    return np.diff(np.append(turn, turn[0] + 2 * np.pi))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    wanted=st.lists(st.floats(-10, 10, allow_nan=False), min_size=2, max_size=14),
+    min_gap=st.floats(0.05, 1.5),
+)
+def test_spread_keeps_every_neighbour_apart(wanted: list[float], min_gap: float) -> None:
+    from softcalc_bayes.plotting import _spread
+
+    placed = _spread({f"n{i}": a for i, a in enumerate(wanted)}, min_gap=min_gap)
+    gap = min(min_gap, 2 * np.pi / len(wanted))
+    assert _circular_gaps(placed).min() >= gap - 1e-9  # the pair across the cut too
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        [0.0, 0.0, np.pi],  # two antipodal directions, one of them shared
+        [0.0] * 6 + [np.pi],
+        [-2.04, 2.28, 0.03, -0.13, -0.05, -0.3, -0.24, 1.07, 0.09, 0.07],
+    ],
+)
+def test_spread_leaves_a_lone_node_in_place(wanted: list[float]) -> None:
+    from softcalc_bayes.plotting import _spread
+
+    placed = _spread({f"n{i}": a for i, a in enumerate(wanted)}, min_gap=0.65)
+    assert _circular_gaps(placed).min() >= min(0.65, 2 * np.pi / len(wanted)) - 1e-9
+    counts = {a: wanted.count(a) for a in wanted}
+    for i, a in enumerate(wanted):
+        if (
+            counts[a] == 1
+            and min(abs(np.angle(np.exp(1j * (a - b)))) for b in wanted if b != a) > 2
+        ):
+            # far from every other node: it stays where its children are
+            assert abs(np.angle(np.exp(1j * (placed[f"n{i}"] - a)))) < 1e-9
+
+
 @pytest.mark.parametrize("wanted", [[1.0, 1.0, 1.0], [3.1, -3.1, 3.0], [0.0, 2.0, 4.0]])
 def test_spread_keeps_order_and_gap(wanted: list[float]) -> None:
     from softcalc_bayes.plotting import _spread
@@ -339,3 +382,13 @@ def test_spread_keeps_order_and_gap(wanted: list[float]) -> None:
         np.testing.assert_allclose(
             [np.exp(1j * placed[f"n{i}"]) for i in range(3)], np.exp(1j * np.array(wanted))
         )
+
+
+def test_valid_inputs_of_other_types_still_draw(seed_table: pd.DataFrame, net: Network) -> None:
+    fig, (left, right) = plt.subplots(1, 2)
+    post = net.posterior({"fat_in_lesion": "present"})
+    plot_posterior(post, top=np.int64(3), ax=left)  # a numpy integer, as elsewhere
+    assert len(left.patches) == 3
+    plot_sensitivity_function(seed_table.iloc[0].to_dict(), ax=right)  # a dict row
+    assert right.get_lines()
+    plt.close(fig)

@@ -25,6 +25,7 @@ __all__ = [
     "UsageError",
     "add_command",
     "evidence_argument",
+    "int_between",
     "json_option",
     "network_from",
     "network_options",
@@ -61,19 +62,26 @@ def positive_int(text: str) -> int:
     return value
 
 
-def sample_count(text: str) -> int:
-    """An ``argparse`` type: a Monte Carlo sample size, a whole number from 2 to 200,000.
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    """An ``argparse`` type: a whole number from ``low`` to ``high``.
 
-    The bounds are those of :func:`~softcalc_bayes.uncertainty.posterior_uncertainty`,
-    checked here so that the message names the option.
+    Used where the library function has bounds of its own (``--samples``: 2 to 200,000,
+    ``--permutations``: 2 to 20,000), so that the message names the option.
     """
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 2 <= value <= 200_000 or str(value) != text.strip().lstrip("+"):
-        raise argparse.ArgumentTypeError(f"must be a whole number from 2 to 200000, got {text!r}")
-    return value
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high or str(value) != text.strip().lstrip("+"):
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {low} to {high}, got {text!r}"
+            )
+        return value
+
+    parse.__name__ = f"int_between_{low}_{high}"  # argparse shows it in some errors
+    return parse
 
 
 def seed_int(text: str) -> int:

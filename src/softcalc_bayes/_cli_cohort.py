@@ -84,7 +84,7 @@ class _Progress:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .cohort import score_file
+    from .cohort import PROVENANCE_SUFFIX, score_file
 
     net = network_from(args)
     keep = list(dict.fromkeys(c for item in args.keep for c in item.split(",") if c))
@@ -102,10 +102,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         )
     finally:
         progress.end()
+    provenance = None
+    if Path(args.output).suffix.lower() == ".csv":  # parquet keeps it in its metadata
+        provenance = f"{args.output}{PROVENANCE_SUFFIX}"
     if args.json:
-        emit_json({"rows": n, "output": str(args.output), **_stamp(net)})
+        emit_json({"rows": n, "output": str(args.output), "provenance": provenance, **_stamp(net)})
         return 0
     print(f"Wrote {n:,} posteriors to {args.output} ({net.spec.content_hash})")
+    if provenance:
+        print(f"Provenance (network, profile, content hash, target): {provenance}")
     return 0
 
 

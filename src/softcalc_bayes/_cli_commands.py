@@ -17,6 +17,7 @@ from ._cli_args import (
     add_command,
     complete_soft,
     evidence_argument,
+    int_between,
     json_option,
     network_from,
     network_options,
@@ -24,7 +25,6 @@ from ._cli_args import (
     parse_soft,
     plot_option,
     positive_int,
-    sample_count,
     seed_int,
     top_option,
 )
@@ -404,7 +404,7 @@ def register_uncertainty(sub: Any) -> None:
     evidence_argument(p)
     p.add_argument(
         "--samples",
-        type=sample_count,
+        type=int_between(2, 200_000),
         default=10_000,
         metavar="N",
         help="number of Monte Carlo samples, 2 to 200000 (default 10000)",

@@ -9,12 +9,12 @@ from ._cli_args import (
     UsageError,
     add_command,
     evidence_argument,
+    int_between,
     json_option,
     network_from,
     network_options,
     parse_evidence,
     plot_option,
-    positive_int,
     seed_int,
     top_option,
 )
@@ -71,10 +71,11 @@ def register_explain(sub: Any) -> None:
     )
     p.add_argument(
         "--permutations",
-        type=positive_int,
+        type=int_between(2, 20_000),
         default=2000,
         metavar="N",
-        help="permutations sampled for Shapley values beyond 15 findings (default 2000)",
+        help="permutations sampled for Shapley values beyond 15 findings, 2 to 20000 "
+        "(default 2000)",
     )
     p.add_argument(
         "--seed", type=seed_int, default=0, help="seed of the permutation sampling (default 0)"

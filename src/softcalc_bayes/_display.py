@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,7 +165,7 @@ def node_html(node: NodeSpec) -> str:
         row = node.provenance[c]
         # the row's most common (locator, reason) goes once on its source cell
         texts = [(p.locator or "", p.reason or "") for p in row]
-        common = max(set(texts), key=texts.count)
+        common = Counter(texts).most_common(1)[0][0]  # ties: the first in the row
         for s, value in enumerate(values):
             tip = _tip(row[s], full=False)
             if texts[s] != common:  # an entry of its own: its locator and reason, once

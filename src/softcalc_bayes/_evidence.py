@@ -185,7 +185,7 @@ def _likelihoods(node: NodeSpec, given: Any, where: str) -> np.ndarray:
             x = math.inf
         if not math.isfinite(x) or x < 0:
             raise EvidenceError(
-                f"{where}: the likelihood of {state!r} must be finite and >= 0, got {value!r}"
+                f"{where}: the likelihood of {state!r} must be finite and >= 0, got {shown(value)}"
             )
         vec[i] = x
     peak = vec.max()

@@ -18,6 +18,7 @@ import functools
 import inspect
 import math
 import numbers
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar
@@ -162,6 +163,19 @@ def _is_network(value: Any) -> bool:
 
 
 BOOLEAN = Check(lambda v: isinstance(v, bool | np.bool_), "a bool")
+
+
+def _is_path(value: Any) -> bool:
+    """A str, or a path-like object naming a file as text (not bytes)."""
+    if isinstance(value, str):
+        return True
+    if isinstance(value, os.PathLike):
+        return isinstance(os.fspath(value), str)
+    return False
+
+
+PATH = Check(_is_path, "a str or Path")
+"""A file name: a str or any ``os.PathLike`` of text (``export``, ``save``, cost files)."""
 NONE = Check(lambda v: v is None, "None")
 SEED = Check(_is_seed, "None, an int in the range [0, inf) or a numpy.random.Generator")
 NETWORK = Check(_is_network, "a Network (from load_network)")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import difflib
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,13 @@ from ._validation import shown, unknown_message
 from .exceptions import EvidenceError
 from .network import Network
 
-__all__ = ["CSV_NOT_OBSERVED", "check_columns", "posterior_batch_dask", "score_file"]
+__all__ = [
+    "CSV_NOT_OBSERVED",
+    "PROVENANCE_SUFFIX",
+    "check_columns",
+    "posterior_batch_dask",
+    "score_file",
+]
 
 CHUNK_ROWS = 50_000
 _INPUTS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -320,7 +327,7 @@ def _read_chunks(path: Path, chunk_rows: int) -> tuple[list[str], int | None, It
                 read_options=pacsv.ReadOptions(block_size=1 << 22),
                 convert_options=pacsv.ConvertOptions(
                     column_types={n: pa.string() for n in names},
-                    null_values=list(CSV_NOT_OBSERVED),
+                    null_values=[""],  # the other spellings: finding columns only, later
                     strings_can_be_null=True,
                 ),
             )
@@ -373,6 +380,20 @@ def _csv_sets(frame: pd.DataFrame, net: Network, keep: Sequence[str]) -> pd.Data
     return out
 
 
+def _csv_not_observed(frame: pd.DataFrame, keep: Sequence[str]) -> pd.DataFrame:
+    """Cells spelled as in :data:`CSV_NOT_OBSERVED` made missing, in finding columns
+    only: a kept column (a patient id "NA") is copied as it was written."""
+    out = frame
+    for column in frame.columns:
+        if column in keep:
+            continue
+        blank = frame[column].isin(CSV_NOT_OBSERVED).to_numpy()
+        if blank.any():
+            out = out.copy() if out is frame else out
+            out[column] = frame[column].astype(object).where(~blank, None)
+    return out
+
+
 _WORKER_NET: list[Any] = []
 
 
@@ -387,6 +408,8 @@ def _score_chunk(
     """:func:`_score` for a chunk of a file. A CSV field ``state1,state2`` is an unknown
     state to the encoder; only when a chunk fails are such fields read as sets of states
     and the chunk scored again, so files without sets pay nothing for them."""
+    if csv:
+        frame = _csv_not_observed(frame, keep)
     try:
         return _score(frame, net, target, keep, None, n_jobs)
     except EvidenceError:
@@ -429,8 +452,10 @@ def score_file(
         list column holds sets of states).
     output : str or Path
         The file to write, in the format of its suffix: ``.parquet`` or ``.pq``
-        (parquet) or ``.csv`` (CSV, written chunk by chunk too); the ``keep`` columns,
-        then one column per state. It must not be the input; its folder must exist.
+        (parquet, with the provenance in its metadata: network, version, content hash,
+        profile, target) or ``.csv`` (CSV, written chunk by chunk too, with the
+        provenance in ``OUT.csv.provenance.json`` beside it); the ``keep`` columns, then
+        one column per state. It must not be the input; its folder must exist.
     target : str, optional
         The node to query (default: the network's target).
     keep : sequence of str
@@ -454,9 +479,11 @@ def score_file(
         Before any case is scored: a missing, unreadable or empty input, duplicate
         column names, bad columns, or an output that cannot be written (a suffix other
         than those above, a missing folder, a folder, the input itself). While scoring:
-        a bad value (naming its row and column) or an unreadable part of the input; no
-        partial output is left (a file already at ``output`` is kept if the first chunk
-        fails, else removed). Every message begins with the file it is about.
+        a bad value (naming its row and column) or an unreadable part of the input. The
+        output is written beside ``output`` and moved onto it at the end, so a run that
+        fails leaves a file already at ``output`` as it was. Every message begins with
+        the file it is about. A CSV input whose finding has a state spelled like a
+        missing cell (:data:`CSV_NOT_OBSERVED`) is refused.
 
     Examples
     --------
@@ -487,56 +514,90 @@ def score_file(
             f"{source}: duplicate column names: {', '.join(twice)}; each column needs its own name"
         )
     try:
-        check_columns(net, names, target=target, keep=keep)
+        findings = check_columns(net, names, target=target, keep=keep)
     except EvidenceError as exc:
         raise EvidenceError(f"{source}: {exc}") from None
+    if csv:
+        for finding in findings:
+            clash = [s for s in net.states(finding) if s in CSV_NOT_OBSERVED]
+            if clash:
+                raise EvidenceError(
+                    f"{source}: finding {finding!r} has a state spelled {clash[0]!r}, which "
+                    "a CSV cell reads as not observed; give the cases as a parquet file"
+                )
     chunks = _rebatch(batches, chunk_rows)
+    # written beside the output and moved onto it at the end: a run that fails or is
+    # interrupted leaves a file already at ``output`` as it was, and no half-written one
+    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     writer: Any = None
     done = 0
+    attrs: dict[str, Any] = {}
     try:
         for result in _results(net, chunks, target, keep, workers, csv):
             table = pa.Table.from_pandas(result, preserve_index=False)
             if writer is None:
-                writer = _open_writer(output, kind, table.schema)
+                attrs = {str(k): v for k, v in result.attrs.items()}
+                writer = _open_writer(partial, output, kind, table.schema)
             _write(writer, table, output, kind)
             done += len(result)
             if progress is not None:
                 progress(done, total)
         if writer is None:  # no data rows: the columns only
             empty = _score(pd.DataFrame(columns=names, dtype=object), net, target, keep)
+            attrs = {str(k): v for k, v in empty.attrs.items()}
             table = pa.Table.from_pandas(empty, preserve_index=False)
-            writer = _open_writer(output, kind, table.schema)
+            writer = _open_writer(partial, output, kind, table.schema)
             _write(writer, table, output, kind)
+        writer.close()
+        writer = None
+        if kind == "csv":  # a CSV has no place for the provenance: a file beside it
+            _write_provenance(output, attrs, source)
+        os.replace(partial, output)
     except EvidenceError as exc:
-        if writer is not None:  # this run created the file: leave nothing half written
-            writer.close()
-            writer = None
-            output.unlink(missing_ok=True)
         if isinstance(exc, _OutputError):
             raise
         raise EvidenceError(f"{source}: {exc}") from None
     finally:
         if writer is not None:
             writer.close()
+        partial.unlink(missing_ok=True)
     return done
+
+
+PROVENANCE_SUFFIX = ".provenance.json"
+"""A CSV output's provenance file: ``OUT.csv`` + this suffix (parquet keeps it inside)."""
+
+
+def _write_provenance(output: Path, attrs: Mapping[str, Any], source: Path) -> None:
+    """The network, version, content hash, profile and target behind a CSV output."""
+    import json
+
+    record = {"output": output.name, "input": source.name, **attrs}
+    path = output.with_name(output.name + PROVENANCE_SUFFIX)
+    try:
+        path.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise _OutputError(
+            f"{path}: cannot write the provenance file ({' '.join(str(exc).split())})"
+        ) from None
 
 
 class _OutputError(EvidenceError):
     """The output file cannot be written (its message names it)."""
 
 
-def _open_writer(output: Path, kind: str, schema: Any) -> Any:
-    """A pyarrow parquet or CSV writer of ``schema`` tables to ``output``."""
+def _open_writer(partial: Path, output: Path, kind: str, schema: Any) -> Any:
+    """A pyarrow parquet or CSV writer of ``schema`` tables to ``partial`` (errors name
+    ``output``, the file the user asked for)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     try:
         if kind == "csv":
-            return pacsv.CSVWriter(output, schema)
-        return pq.ParquetWriter(output, schema)
+            return pacsv.CSVWriter(partial, schema)
+        return pq.ParquetWriter(partial, schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:  # a column it cannot hold
-        output.unlink(missing_ok=True)
         name = "CSV" if kind == "csv" else kind
         detail = " ".join(str(exc).split())
         raise _OutputError(f"{output}: cannot write the {name} file: {detail}") from None

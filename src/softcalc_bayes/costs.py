@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._params import NETWORK, NONE, Check, validate_params
+from ._params import NETWORK, NONE, PATH, validate_params
 from ._safe_yaml import path_kind, read_data_file
 from ._validation import shown, unknown_message
 from .exceptions import EvidenceError, InvalidParameterError, NetworkSpecError
@@ -312,7 +312,7 @@ def _cycle(tests: Mapping[str, DiagnosticTest]) -> list[str] | None:
 
 @validate_params(
     {
-        "path": [Check(lambda p: isinstance(p, str | Path), "a str or Path"), NONE],
+        "path": [PATH, NONE],
         "net": [NETWORK, NONE],
     }
 )

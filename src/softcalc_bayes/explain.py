@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._params import NETWORK, NONE, Check, Interval, validate_params
+from ._params import NETWORK, NONE, SEED, Check, Interval, validate_params
 from ._validation import unknown_message
-from .exceptions import EvidenceError
+from .exceptions import EvidenceError, InvalidParameterError
 
 if TYPE_CHECKING:
     from .network import Evidence, Network
@@ -236,11 +236,23 @@ def _exact_shapley(v: np.ndarray, k: int) -> np.ndarray:
     return phi
 
 
+def _seeded(seed: Any) -> tuple[int | None, np.random.Generator]:
+    """The seed to record and the generator (``seed`` already checked against SEED).
+
+    None draws a seed, so that it can be reported; a Generator (or a SeedSequence or
+    BitGenerator) is used as it is and recorded as None.
+    """
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    if isinstance(seed, int | np.integer):
+        return int(seed), np.random.default_rng(int(seed))
+    return None, np.random.default_rng(seed)
+
+
 def _sampled_shapley(
-    game: _Game, k: int, n_permutations: int, seed: int
+    game: _Game, k: int, n_permutations: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Permutation-sampling Shapley estimates and their standard errors."""
-    rng = np.random.default_rng(seed)
     perms = np.array([rng.permutation(k) for _ in range(n_permutations)])
     bits = np.left_shift(np.int64(1), perms.astype(np.int64))
     prefixes = np.concatenate(
@@ -333,9 +345,9 @@ def _check_order(order: Iterable[Any], given: list[str]) -> list[str]:
     {
         "net": [NETWORK],
         "order": [Check(_is_names, "a sequence of finding names"), NONE],
-        "exact_max": [Interval(int, 0, MAX_EXACT)],
+        "exact_max": [Interval(int, 0, None)],
         "n_permutations": [Interval(int, 2, MAX_PERMUTATIONS)],
-        "seed": [Interval(int, 0, None)],
+        "seed": [SEED],
     }
 )
 def explain(
@@ -369,12 +381,16 @@ def explain(
         every observed finding once.
     exact_max : int
         Up to this many findings the Shapley values are exact (``2^k`` subsets);
-        beyond, permutation sampling is used. In [0, :data:`MAX_EXACT`].
+        beyond, permutation sampling is used. Any int >= 0; exact values for more than
+        :data:`MAX_EXACT` findings are refused (memory), so a larger ``exact_max``
+        only matters for cases with at most that many findings.
     n_permutations : int
         Permutations sampled beyond ``exact_max`` (standard error in ``shapley_se_db``),
         in [2, :data:`MAX_PERMUTATIONS`].
-    seed : int
-        Seed of the permutation sampling (a non-negative int).
+    seed : int, numpy.random.Generator or None
+        Seed of the permutation sampling. None draws a seed and records it in the
+        result (``seed``), so the run can be repeated; a Generator is used as it is
+        (``seed`` is then None).
 
     Returns
     -------
@@ -387,7 +403,9 @@ def explain(
     ------
     InvalidParameterError
         ``net`` not a Network; ``exact_max``, ``n_permutations`` or ``seed`` not an
-        int in its range; ``order`` not a sequence of names (a single str).
+        int in its range (``seed`` may also be None or a Generator); exact values asked
+        for more than :data:`MAX_EXACT` findings; ``order`` not a sequence of names (a
+        single str).
     EvidenceError
         Bad evidence, ``state`` or ``versus``; an ``order`` naming an unobserved
         finding, repeating one or missing one (the message says which); evidence of
@@ -417,7 +435,8 @@ def explain(
     seen = net._observed(evidence)  # finding -> state, or -> tuple (a set of states)
     given = list(seen)
     findings = given if order is None else _check_order(order, given)
-    exact_max, n_permutations, seed = int(exact_max), int(n_permutations), int(seed)
+    exact_max, n_permutations = int(exact_max), int(n_permutations)
+    recorded, rng = _seeded(seed)
     if posterior[state] <= 0 or posterior[list(versus_states)].sum() <= 0:
         zero = state if posterior[state] <= 0 else versus_label
         raise EvidenceError(
@@ -428,6 +447,12 @@ def explain(
     game = _Game(net, findings, observed, state, versus_states)
     k = len(findings)
     full = (1 << k) - 1
+    if MAX_EXACT < k <= exact_max:
+        raise InvalidParameterError(
+            f"The 'exact_max' parameter of explain asks for exact Shapley values over {k} "
+            f"findings (2^{k} subsets); at most {MAX_EXACT} are computed exactly. Lower "
+            f"exact_max to sample permutations."
+        )
     if k <= exact_max:
         v_all: np.ndarray | None = game.values(np.arange(2**k, dtype=np.int64))
         assert v_all is not None
@@ -437,7 +462,7 @@ def explain(
         method, n_perm = "exact", 0
     else:
         v_all = None
-        shapley, shapley_se = _sampled_shapley(game, k, n_permutations, seed)
+        shapley, shapley_se = _sampled_shapley(game, k, n_permutations, rng)
         prior_db, posterior_db = (float(x) for x in game.values(np.array([0, full])))
         method, n_perm = "monte_carlo", n_permutations
     prefixes = np.cumsum([0] + [1 << i for i in range(k)]).astype(np.int64)
@@ -476,6 +501,6 @@ def explain(
         redundancy=redundancy,
         method=method,
         n_permutations=n_perm,
-        seed=seed if method == "monte_carlo" else None,
+        seed=recorded if method == "monte_carlo" else None,
         order=tuple(findings),
     )

@@ -193,6 +193,9 @@ class Explorer:
     def update(self) -> None:
         """Recompute the posterior of the current evidence and redraw the chart."""
         evidence = self.evidence
+        # a tornado belongs to the evidence and profile it was drawn for: clear it
+        self.tornado.value = b""
+        self.sensitivity_table = None
         try:
             posterior = self.net.posterior(evidence)
             groups = self.net.posterior_groups(evidence)
@@ -202,9 +205,6 @@ class Explorer:
             return
         self.error = None
         self.posterior, self.group_posterior = posterior, groups
-        # a tornado belongs to the evidence and profile it was drawn for: clear it
-        self.tornado.value = b""
-        self.sensitivity_table = None
         top = posterior.index[0]
         entered = f"{len(evidence)} finding{'' if len(evidence) == 1 else 's'} entered"
         self.status.value = (

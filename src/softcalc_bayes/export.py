@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
@@ -38,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ._params import BOOLEAN, NETWORK, Check, validate_params
+from ._params import BOOLEAN, NETWORK, PATH, validate_params
 from ._provenance_hash import result_attrs, tables_hash
 from ._rows import Provenance
 from ._validation import unknown_message
@@ -59,19 +58,6 @@ SIDECAR_SUFFIX = ".provenance.json"
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _XDSL_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
-def _is_path(value: Any) -> bool:
-    """A str, or a path-like object naming a file as text (not bytes)."""
-    if isinstance(value, str):
-        return True
-    if isinstance(value, os.PathLike):
-        return isinstance(os.fspath(value), str)
-    return False
-
-
-PATH = Check(_is_path, "a str or Path")
-"""The constraint on a file to write (:func:`export`, :meth:`Network.save`)."""
 
 
 @validate_params({"path": [PATH]})

@@ -664,7 +664,10 @@ class Network:
         ------
         EvidenceError
             Naming the row index and column of the first bad value, or the rows whose
-            evidence has probability zero.
+            evidence has probability zero; ``soft`` on the target, on a node that is
+            also a column of ``cases``, a per-row DataFrame whose index differs from
+            that of ``cases`` or that gives a state column twice, or a bad likelihood
+            (naming its row).
 
         Examples
         --------
@@ -721,8 +724,8 @@ class Network:
         InvalidParameterError
             ``path`` is not a str or Path, or ``provenance`` not a bool.
         """
-        from ._params import BOOLEAN, check_param
-        from .export import PATH, export
+        from ._params import BOOLEAN, PATH, check_param
+        from .export import export
 
         check_param("Network.save", "path", path, [PATH])
         check_param("Network.save", "provenance", provenance, [BOOLEAN])

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._params import BOOLEAN, NETWORK, NONE, Interval, check_name, validate_params
+from ._params import BOOLEAN, NETWORK, NONE, Interval, check_name, check_param, validate_params
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -211,6 +211,8 @@ def plot_sensitivity_function(
         not an int in the range [2, 100000].
     """
     what = "one row of the table of sensitivity() (a pandas Series such as table.iloc[0])"
+    if isinstance(row, Mapping) and not isinstance(row, pd.Series | pd.DataFrame):
+        row = pd.Series(row, dtype=object)  # e.g. table.iloc[0].to_dict()
     if isinstance(row, pd.DataFrame):
         raise _refused(
             "plot_sensitivity_function",
@@ -289,16 +291,16 @@ def plot_posterior(
     >>> ax.get_yticklabels()[-1].get_text() == net.labels[post.index[0]]
     True
     """
+    what = "a pandas Series of probabilities (net.posterior(...))"
     if not isinstance(posterior, pd.Series):
-        raise InvalidParameterError(
-            f"plot_posterior needs a pandas Series of probabilities (net.posterior(...)), "
-            f"got {type(posterior).__name__}"
-        )
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise InvalidParameterError(f"top must be a positive integer, got {top!r}")
+        raise _refused("plot_posterior", "posterior", what, _a(posterior))
+    check_param("plot_posterior", "top", top, [Interval(int, 1, None)])
+    top = int(top)
     values = pd.to_numeric(posterior, errors="coerce").to_numpy(float)
     if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(values > 1):
-        raise InvalidParameterError("plot_posterior needs probabilities in [0, 1] (no NaN)")
+        raise _refused(
+            "plot_posterior", "posterior", what, "a Series with values outside [0, 1] or NaN"
+        )
     shown = posterior.astype(float).sort_values(ascending=False, kind="stable").head(top)
     shown = shown.iloc[::-1]
     names = [str((labels or {}).get(str(k), k)) for k in shown.index]
@@ -568,30 +570,43 @@ def _network_layout(
 
 
 def _spread(angles: Mapping[str, float], *, min_gap: float) -> dict[str, float]:
-    """Move angles apart (in their order) until neighbours are at least ``min_gap`` apart.
+    """Move angles apart until neighbours on the circle are at least ``min_gap`` apart.
 
     Latent nodes whose children lie in one sector (three latent forms of the site and
-    compartment) would otherwise be drawn on top of each other. The group keeps its mean
-    direction; with too many nodes for the circle the gap shrinks to fit.
+    compartment) would otherwise be drawn on top of each other. Nodes that crowd are
+    merged into clusters, each laid out at the gap around the mean of its members'
+    wanted angles (so a node apart from the others stays where it is); with too many
+    nodes for the circle the gap shrinks to ``2 pi / n``.
     """
     if len(angles) < 2:
         return dict(angles)
-    gap = min(min_gap, 2 * np.pi / len(angles))
-    turn = {n: float(a) % (2 * np.pi) for n, a in angles.items()}
-    names = sorted(turn, key=lambda n: turn[n])
-    # cut the circle at its widest empty arc, so the order is a line with free ends
-    circle = np.array([turn[n] for n in names])
+    n = len(angles)
+    gap = min(min_gap, 2 * np.pi / n)
+    turn = {name: float(a) % (2 * np.pi) for name, a in angles.items()}
+    names = sorted(turn, key=lambda name: turn[name])
+    circle = np.array([turn[name] for name in names])
+    # cut the circle at its widest empty arc: the order becomes a line with free ends
     arcs = np.diff(np.append(circle, circle[0] + 2 * np.pi))
-    start = (int(np.argmax(arcs)) + 1) % len(names)
+    start = (int(np.argmax(arcs)) + 1) % n
     names = names[start:] + names[:start]
-    wanted = np.unwrap(np.array([turn[n] for n in names]))
-    placed = wanted.copy()
-    for _ in range(50):  # push neighbours apart, then re-centre each cluster on its mean
-        for i in range(1, len(placed)):
-            placed[i] = max(placed[i], placed[i - 1] + gap)
-        placed += float(np.mean(wanted - placed))
-        if np.all(np.diff(placed) >= gap - 1e-9):
-            break
+    wanted = np.concatenate([circle[start:], circle[:start] + 2 * np.pi])
+    clusters = [[i] for i in range(n)]
+
+    def layout(members: list[int]) -> np.ndarray:
+        centre = float(np.mean(wanted[members]))
+        return centre + gap * (np.arange(len(members)) - (len(members) - 1) / 2)
+
+    merged = True
+    while merged:
+        merged = False
+        for j in range(len(clusters) - 1):
+            if layout(clusters[j + 1])[0] < layout(clusters[j])[-1] + gap - 1e-12:
+                clusters[j : j + 2] = [clusters[j] + clusters[j + 1]]
+                merged = True
+                break
+    placed = np.concatenate([layout(c) for c in clusters])
+    if placed[0] + 2 * np.pi - placed[-1] < gap - 1e-12:  # the two ends meet: one cluster
+        placed = layout(list(range(n)))
     return dict(zip(names, (float(a) for a in placed), strict=True))
 
 

@@ -272,8 +272,9 @@ def sensitivity(
         ``|sensitivity_value|``): the provenance columns of :meth:`Network.parameters`
         and ``n_entries``, ``x0``, ``a``, ``b``,
         ``c``, ``d`` (``f(x) = (a x + b) / (c x + d)``), ``posterior`` (``f(x0)``),
-        ``sensitivity_value`` (``f'(x0)``), ``p_at_0``, ``p_at_1``,
-        ``admissible_low``, ``admissible_high``, and the plausible range:
+        ``sensitivity_value`` (``f'(x0)``), ``p_at_0``, ``p_at_1`` (NaN where the
+        evidence would be impossible with the parameter at 0 or 1), ``admissible_low``,
+        ``admissible_high``, and the plausible range:
         ``plausible_low`` and ``plausible_high`` (the equal-tailed ``level`` interval
         of the parameter's Beta marginal ``Beta(A x0, A (1 - x0))``, widened to
         include ``x0`` where a very skewed Beta leaves it outside; ``A`` is the
@@ -338,8 +339,8 @@ def sensitivity(
     table["x0"], table["a"], table["b"], table["c"], table["d"] = x0, a, b, c, d
     table["posterior"] = f0
     table["sensitivity_value"] = slope
-    table["p_at_0"] = b / d
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0: impossible evidence there
+        table["p_at_0"] = b / d
         table["p_at_1"] = (a + b) / (c + d)
     table["admissible_low"], table["admissible_high"] = low, high
     plo, phi = _plausible_range(net, x0, float(level), entries)
