@@ -90,7 +90,10 @@ def main() -> None:
     meta = _partition(layout, 0, 0)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: None means 8787
         ) as cluster,
         Client(cluster) as client,
     ):

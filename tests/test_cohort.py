@@ -41,7 +41,10 @@ def _cases(net: Network, n: int, seed: int, *, p_missing: float = 0.6) -> pd.Dat
 @pytest.fixture(scope="module")
 def client() -> Iterator[object]:
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: None means 8787
     )
     with distributed.Client(cluster) as c:
         yield c
