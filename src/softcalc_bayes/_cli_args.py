@@ -51,15 +51,23 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{command}: {message}" if command else message)
 
 
-def positive_int(text: str) -> int:
-    """An ``argparse`` type: a whole number of at least 1."""
+def _whole_number(text: str, low: int, high: int | None = None) -> int:
+    """``text`` as a whole number written plainly (no sign but '+', no leading zeros) in
+    ``[low, high]``; else the ``argparse`` error naming the range."""
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1 or str(value) != text.strip().lstrip("+"):
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+        value = low - 1
+    inside = low <= value and (high is None or value <= high)
+    if not inside or str(value) != text.strip().lstrip("+"):
+        wanted = f"of at least {low}" if high is None else f"from {low} to {high}"
+        raise argparse.ArgumentTypeError(f"must be a whole number {wanted}, got {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: a whole number of at least 1."""
+    return _whole_number(text, 1)
 
 
 def int_between(low: int, high: int) -> Callable[[str], int]:
@@ -70,15 +78,7 @@ def int_between(low: int, high: int) -> Callable[[str], int]:
     """
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high or str(value) != text.strip().lstrip("+"):
-            raise argparse.ArgumentTypeError(
-                f"must be a whole number from {low} to {high}, got {text!r}"
-            )
-        return value
+        return _whole_number(text, low, high)
 
     parse.__name__ = f"int_between_{low}_{high}"  # argparse shows it in some errors
     return parse

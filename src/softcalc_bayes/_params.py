@@ -178,6 +178,30 @@ PATH = Check(_is_path, "a str or Path")
 """A file name: a str or any ``os.PathLike`` of text (``export``, ``save``, cost files)."""
 NONE = Check(lambda v: v is None, "None")
 SEED = Check(_is_seed, "None, an int in the range [0, inf) or a numpy.random.Generator")
+
+
+def seeded(seed: Any) -> tuple[int | None, np.random.Generator]:
+    """The seed to record and the generator, for a ``seed`` that passed :data:`SEED`.
+
+    None draws a seed, so that a run can be reported and repeated; an int seeds a new
+    generator; a Generator is used as it is (a SeedSequence or BitGenerator is wrapped),
+    and recorded as None.
+
+    Examples
+    --------
+    >>> seeded(3)[0], seeded(None)[0] is not None
+    (3, True)
+    >>> gen = np.random.default_rng(1)
+    >>> seeded(gen) == (None, gen)
+    True
+    """
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    if _is_int(seed):
+        return int(seed), np.random.default_rng(int(seed))
+    return None, np.random.default_rng(seed)
+
+
 NETWORK = Check(_is_network, "a Network (from load_network)")
 
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._params import NETWORK, NONE, SEED, Check, Interval, validate_params
+from ._params import NETWORK, NONE, SEED, Check, Interval, seeded, validate_params
 from ._validation import unknown_message
 from .exceptions import EvidenceError, InvalidParameterError
 
@@ -236,19 +236,6 @@ def _exact_shapley(v: np.ndarray, k: int) -> np.ndarray:
     return phi
 
 
-def _seeded(seed: Any) -> tuple[int | None, np.random.Generator]:
-    """The seed to record and the generator (``seed`` already checked against SEED).
-
-    None draws a seed, so that it can be reported; a Generator (or a SeedSequence or
-    BitGenerator) is used as it is and recorded as None.
-    """
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2**31 - 1))
-    if isinstance(seed, int | np.integer):
-        return int(seed), np.random.default_rng(int(seed))
-    return None, np.random.default_rng(seed)
-
-
 def _sampled_shapley(
     game: _Game, k: int, n_permutations: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -436,7 +423,7 @@ def explain(
     given = list(seen)
     findings = given if order is None else _check_order(order, given)
     exact_max, n_permutations = int(exact_max), int(n_permutations)
-    recorded, rng = _seeded(seed)
+    recorded, rng = seeded(seed)
     if posterior[state] <= 0 or posterior[list(versus_states)].sum() <= 0:
         zero = state if posterior[state] <= 0 else versus_label
         raise EvidenceError(

@@ -62,12 +62,13 @@ from ._params import (
     Interval,
     Options,
     check_name,
+    seeded,
     usable_cores,
     validate_params,
 )
 from ._progress import progress_bar
 from ._provenance_hash import stamp
-from .exceptions import EngineError, EvidenceError, InvalidParameterError
+from .exceptions import EngineError, InvalidParameterError
 from .interop import require_strengths
 
 if TYPE_CHECKING:
@@ -189,21 +190,6 @@ def _plan(net: Network, evidence: Evidence) -> _Plan:
 
 
 # --------------------------------------------------------------------------- checks
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _seeded(seed: Seed) -> tuple[int | None, np.random.Generator]:
-    """The seed to record and the generator; a missing seed is drawn, so it can be reported."""
-    if isinstance(seed, np.random.Generator):
-        return None, seed
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2**31 - 1))
-    if not _is_int(seed) or int(seed) < 0:
-        raise EvidenceError(f"seed must be a non-negative integer or a Generator, got {seed!r}")
-    return int(seed), np.random.default_rng(int(seed))
-
-
 def _check_state(net: Network, state: Any, default: str, func: str, param: str) -> str:
     if state is None:
         return default
@@ -316,7 +302,7 @@ def posterior_uncertainty(
     point = net.posterior(evidence)  # validates the evidence
     top = _check_state(net, state, str(point.index[0]), "posterior_uncertainty", name)
     plan = _plan(net, evidence)
-    used_seed, rng = _seeded(seed)
+    used_seed, rng = seeded(seed)
     n = int(n_samples)
     jobs = usable_cores() if n_jobs in (None, -1) else int(n_jobs)
     desc = f"Monte Carlo ({n} samples)"
@@ -446,7 +432,7 @@ def sobol_indices(
     group_names = list(dict.fromkeys(var_groups))
     columns = pd.Index(["S1", "S1_conf", "ST", "ST_conf"])
     index = pd.Index(group_names, name="group")
-    used_seed, rng = _seeded(seed)
+    used_seed, rng = seeded(seed)
     sample_seed, analyse_seed = (int(s) for s in rng.integers(1, 2**31 - 1, size=2))
     n_eval = int(n_base) * (len(group_names) + 2) if len(group_names) >= 2 else 0
     attrs = {
